@@ -1,0 +1,1 @@
+"""Actors, request context and the one visibility policy (L1)."""

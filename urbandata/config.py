@@ -1,0 +1,88 @@
+"""Typed settings (L0). Every setting has a default and a description; read from URBANDATA_* variables.
+
+Settings are read when `Settings()` is constructed (by the CLI or `create_app`), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings. `URBANDATA_<NAME>` environment variables override the defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="URBANDATA_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory for the embedded metadata DB, the DuckDB datastore and the original files.",
+    )
+    metadata_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database. Default: a SQLite file in the data dir. "
+        "Production: postgresql+psycopg://user@host/db",
+    )
+    datastore_url: str | None = Field(
+        default=None,
+        description="Datastore URL: duckdb:///path (default: duckdb in the data dir) or postgresql://user@host/db.",
+    )
+    datastore_schema: str = Field(
+        default="urbandata_data",
+        description="PostgreSQL schema that holds the datastore tables (PostgreSQL backend only).",
+    )
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3,
+        description="Largest file accepted for ingestion, in bytes.",
+    )
+    max_uncompressed_bytes: int = Field(
+        default=512 * 1024**2,
+        description="Largest uncompressed size of an xlsx file's parts (zip-bomb guard), in bytes.",
+    )
+    ingest_memory_limit: str = Field(
+        default="1GB",
+        description="Memory limit of the DuckDB engine while loading a file (spills to disk beyond it).",
+    )
+    ingest_threads: int = Field(default=0, description="Threads for loading a file; 0 means all cores.")
+    max_rejected_rows_reported: int = Field(
+        default=1000, description="How many rejected rows an ingest report lists individually."
+    )
+    api_max_limit: int = Field(default=10000, description="Largest `limit` the rows API accepts.")
+    api_default_limit: int = Field(default=100, description="Rows per page when `limit` is not given.")
+    public_url: str | None = Field(
+        default=None, description="Public base URL of the platform, used in links; default: from the request."
+    )
+    city_name: str = Field(default="Kaiserslautern", description="The city this install serves.")
+    log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def effective_metadata_url(self) -> str:
+        return self.metadata_url or f"sqlite:///{self.data_dir / 'metadata.sqlite'}"
+
+    @property
+    def effective_datastore_url(self) -> str:
+        return self.datastore_url or f"duckdb:///{self.data_dir / 'datastore'}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for each setting, for docs and `config check`."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default is not None else "(derived)"
+        rows.append((f"URBANDATA_{name.upper()}", str(default), field.description or ""))
+    return rows

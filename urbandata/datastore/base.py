@@ -1,0 +1,87 @@
+"""The `Datastore` contract. Versions are immutable tables; which one is current lives in the metadata DB.
+
+A load stages a complete, checked DuckDB table first (`StagedTable`); `install` copies or moves it into
+the backend under a version-specific name that nothing reads yet. Only the metadata commit that follows
+makes it current, so a failed or killed load changes nothing visible.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from urbandata.datastore.sql import Condition, Order
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Table Schema field type
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """A fully loaded and checked table `data` in a standalone DuckDB file."""
+
+    path: Path
+    columns: tuple[Column, ...]
+    row_count: int
+
+
+class Datastore(ABC):
+    """Stores resource versions as tables and answers reads on them.
+
+    `table_ref` strings are opaque to callers; they come from `install` and are kept in the metadata DB.
+    """
+
+    kind: str
+
+    @abstractmethod
+    def install(self, staged: StagedTable, resource_id: int, version: int) -> str:
+        """Store a staged table as a new, not yet current version; return its table_ref."""
+
+    @abstractmethod
+    def drop(self, table_ref: str) -> None:
+        """Remove a version's table (used for versions that never became current, and pruning)."""
+
+    @abstractmethod
+    def exists(self, table_ref: str) -> bool: ...
+
+    @abstractmethod
+    def publish(self, sql_table: str, table_ref: str, columns: Sequence[Column]) -> None:
+        """Point the stable SQL name of a resource at the version now current (after the metadata commit)."""
+
+    @abstractmethod
+    def select(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        limit: int = 100,
+        after: Sequence[Any] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows as tuples: the requested columns, then the sort keys and the row id (for cursors).
+
+        Example: columns ["a"], order [Order("b")] -> [(a, b, rowid), ...]
+        """
+
+    @abstractmethod
+    def count(self, table_ref: str, where: Sequence[Condition] = ()) -> int: ...
+
+    @abstractmethod
+    def iter_batches(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        batch_size: int = 10000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """All matching rows in batches, streamed (bounded memory)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

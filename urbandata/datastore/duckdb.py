@@ -1,0 +1,136 @@
+"""DuckDB backend: each version is an immutable DuckDB file, attached read-only for queries.
+
+One file per version lets the CLI load a file while `urbandata serve` is reading: a writer never
+touches a file that a reader has open, and a reader attaches a version only after it became current.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from urbandata.datastore.base import Column, Datastore, StagedTable
+from urbandata.datastore.sql import Condition, Order, SqlBuilder, quote_ident
+
+_REF = re.compile(r"^r(\d+)/v(\d+)$")
+
+
+class DuckDBDatastore(Datastore):
+    kind = "duckdb"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(":memory:", config={"threads": "2"})
+        self._attached: set[str] = set()
+        self._lock = threading.Lock()
+
+    def path(self, table_ref: str) -> Path:
+        m = _REF.match(table_ref)
+        if not m:
+            raise ValueError(f"bad table_ref {table_ref!r}")
+        return self.root / f"r{m[1]}" / f"v{m[2]}.duckdb"
+
+    def install(self, staged: StagedTable, resource_id: int, version: int) -> str:
+        ref = f"r{resource_id}/v{version}"
+        target = self.path(ref)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            raise FileExistsError(target)
+        try:
+            os.replace(staged.path, target)
+        except OSError:
+            shutil.copyfile(staged.path, target)
+        return ref
+
+    def drop(self, table_ref: str) -> None:
+        alias = self._alias(table_ref)
+        with self._lock:
+            if alias in self._attached:
+                self._con.execute(f"DETACH {alias}")
+                self._attached.discard(alias)
+        self.path(table_ref).unlink(missing_ok=True)
+
+    def exists(self, table_ref: str) -> bool:
+        return self.path(table_ref).exists()
+
+    def publish(self, sql_table: str, table_ref: str, columns: Sequence[Column]) -> None:
+        """Nothing to do: the SQL sandbox maps stable names to the current version's file per query."""
+
+    @staticmethod
+    def _alias(table_ref: str) -> str:
+        return "v_" + table_ref.replace("/", "_")
+
+    def _table(self, table_ref: str) -> str:
+        alias = self._alias(table_ref)
+        if alias not in self._attached:
+            with self._lock:
+                if alias not in self._attached:
+                    path = self.path(table_ref)
+                    if not path.exists():
+                        raise FileNotFoundError(path)
+                    self._con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+                    self._attached.add(alias)
+        return f"{alias}.data"
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._con.cursor()
+
+    def select(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        limit: int = 100,
+        after: Sequence[Any] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        b = SqlBuilder("?")
+        cols = [quote_ident(c) for c in columns] + [quote_ident(o.column) for o in order] + ["rowid"]
+        extra = [b.after(order, "rowid", after)] if after is not None else []
+        sql = f"SELECT {', '.join(cols)} FROM {self._table(table_ref)}"
+        sql += b.where(where, extra) + b.order_by(order, "rowid") + f" LIMIT {int(limit)}"
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, b.params).fetchall()
+        finally:
+            cur.close()
+
+    def count(self, table_ref: str, where: Sequence[Condition] = ()) -> int:
+        b = SqlBuilder("?")
+        sql = f"SELECT count(*) FROM {self._table(table_ref)}" + b.where(where)
+        cur = self._cursor()
+        try:
+            row = cur.execute(sql, b.params).fetchone()
+            return int(row[0]) if row else 0
+        finally:
+            cur.close()
+
+    def iter_batches(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        batch_size: int = 10000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        b = SqlBuilder("?")
+        sql = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {self._table(table_ref)}"
+        sql += b.where(where) + b.order_by(order, "rowid")
+        cur = self._cursor()
+        try:
+            cur.execute(sql, b.params)
+            while batch := cur.fetchmany(batch_size):
+                yield batch
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()

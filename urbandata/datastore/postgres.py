@@ -1,0 +1,141 @@
+"""PostgreSQL backend: each version is a table `r<resource>_v<version>` in one schema.
+
+The stable SQL name of a resource is a view on its current version, replaced in one transaction.
+Rows arrive through `COPY ... FROM STDIN`, streamed from the staged DuckDB table (bounded memory).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg import sql as psql
+from psycopg_pool import ConnectionPool
+
+from urbandata.datastore.base import Column, Datastore, StagedTable
+from urbandata.datastore.sql import Condition, Order, SqlBuilder, quote_ident
+from urbandata.datastore.types import POSTGRES_TYPES
+
+_REF = re.compile(r"^r\d+_v\d+$")
+_COPY_CHUNK = 1 << 20
+
+
+def _libpq_url(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+class PostgresDatastore(Datastore):
+    kind = "postgresql"
+
+    def __init__(self, url: str, schema: str = "urbandata_data") -> None:
+        self.schema = schema
+        self._pool = ConnectionPool(_libpq_url(url), min_size=1, max_size=8, open=True, kwargs={"autocommit": True})
+        with self._pool.connection() as conn:
+            conn.execute(psql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psql.Identifier(schema)))
+
+    def _qualified(self, name: str) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(name)}"
+
+    def _table(self, table_ref: str) -> str:
+        if not _REF.match(table_ref):
+            raise ValueError(f"bad table_ref {table_ref!r}")
+        return self._qualified(table_ref)
+
+    def install(self, staged: StagedTable, resource_id: int, version: int) -> str:
+        ref = f"r{resource_id}_v{version}"
+        cols = ", ".join(f"{quote_ident(c.name)} {POSTGRES_TYPES[c.type]}" for c in staged.columns)
+        names = ", ".join(quote_ident(c.name) for c in staged.columns)
+        with tempfile.TemporaryDirectory(dir=staged.path.parent) as tmp:
+            csv_path = Path(tmp) / "rows.csv"
+            con = duckdb.connect(str(staged.path), read_only=True)
+            try:
+                con.execute(
+                    f"COPY (SELECT rowid AS _rid, {names} FROM data ORDER BY rowid) TO '{csv_path}' "
+                    "(FORMAT csv, HEADER false, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f')"
+                )
+            finally:
+                con.close()
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute(f"CREATE TABLE {self._table(ref)} (_rid bigint PRIMARY KEY, {cols})".replace("%", "%%"))
+                with (
+                    conn.cursor().copy(
+                        f"COPY {self._table(ref)} (_rid, {names}) FROM STDIN (FORMAT csv)".replace("%", "%%")
+                    ) as copy,
+                    csv_path.open("rb") as fh,
+                ):
+                    while chunk := fh.read(_COPY_CHUNK):
+                        copy.write(chunk)
+                conn.execute(f"ANALYZE {self._table(ref)}")
+        return ref
+
+    def drop(self, table_ref: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {self._table(table_ref)} CASCADE")
+
+    def exists(self, table_ref: str) -> bool:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+                (self.schema, table_ref),
+            ).fetchone()
+            return row is not None
+
+    def publish(self, sql_table: str, table_ref: str, columns: Sequence[Column]) -> None:
+        names = ", ".join(quote_ident(c.name) for c in columns)
+        view = self._qualified(sql_table)
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute(f"DROP VIEW IF EXISTS {view}".replace("%", "%%"))
+            conn.execute(f"CREATE VIEW {view} AS SELECT {names} FROM {self._table(table_ref)}".replace("%", "%%"))
+
+    def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql.replace("%", "%%").replace("\x00P", "%s"), params).fetchall()
+
+    def select(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        limit: int = 100,
+        after: Sequence[Any] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        b = SqlBuilder("\x00P")
+        cols = [quote_ident(c) for c in columns] + [quote_ident(o.column) for o in order] + ["_rid"]
+        extra = [b.after(order, "_rid", after)] if after is not None else []
+        sql = f"SELECT {', '.join(cols)} FROM {self._table(table_ref)}"
+        sql += b.where(where, extra) + b.order_by(order, "_rid") + f" LIMIT {int(limit)}"
+        return self._run(sql, b.params)
+
+    def count(self, table_ref: str, where: Sequence[Condition] = ()) -> int:
+        b = SqlBuilder("\x00P")
+        rows = self._run(f"SELECT count(*) FROM {self._table(table_ref)}" + b.where(where), b.params)
+        return int(rows[0][0])
+
+    def iter_batches(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        batch_size: int = 10000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        b = SqlBuilder("\x00P")
+        sql = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {self._table(table_ref)}"
+        sql += b.where(where) + b.order_by(order, "_rid")
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor(name="export") as cur:
+            cur.itersize = batch_size
+            cur.execute(sql.replace("%", "%%").replace("\x00P", "%s"), b.params)
+            while batch := cur.fetchmany(batch_size):
+                yield batch
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+__all__ = ["PostgresDatastore", "psycopg"]

@@ -1,0 +1,1 @@
+"""Metadata database (L1): engine, tables, migrations."""
