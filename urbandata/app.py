@@ -1,0 +1,73 @@
+"""create_app(settings): the FastAPI application with the API, the portal and one error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from urbandata import __version__
+from urbandata.api.errors import install_error_handlers
+from urbandata.api.routes import datasets, health, rows
+from urbandata.config import Settings
+from urbandata.errors import UrbanDataError
+from urbandata.portal.rendering import error_page
+from urbandata.portal.routes import pages
+from urbandata.stores import Stores
+
+
+def create_app(settings: Settings | None = None, stores: Stores | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = stores is None
+        app.state.stores = stores or Stores.open(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.stores.close()
+
+    app = FastAPI(
+        title="urbandata API",
+        version=__version__,
+        description="Open data and internal data of the city: catalog, tables, versions.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if stores is not None:
+        app.state.stores = stores
+    install_error_handlers(app)
+    json_handlers = dict(app.exception_handlers)
+
+    async def dispatch(request: Request, exc: Exception) -> Response:
+        """JSON errors under /api, HTML error pages for the portal."""
+        if request.url.path.startswith("/api/"):
+            for cls in type(exc).__mro__:
+                handler = json_handlers.get(cls)
+                if handler is not None:
+                    return await handler(request, exc)  # type: ignore[no-any-return]
+        if isinstance(exc, UrbanDataError):
+            return error_page(request, exc.status, exc.message)
+        if isinstance(exc, StarletteHTTPException):
+            return error_page(request, exc.status_code, str(exc.detail))
+        if isinstance(exc, RequestValidationError):
+            return error_page(request, 400, "Die Anfrage enthält ungültige Angaben.")
+        return error_page(request, 500, "Ein interner Fehler ist aufgetreten.")
+
+    for cls in (UrbanDataError, StarletteHTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(cls, dispatch)
+
+    app.include_router(health.router)
+    app.include_router(datasets.router)
+    app.include_router(rows.router)
+    app.include_router(pages.router)
+    return app

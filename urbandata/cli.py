@@ -1,0 +1,341 @@
+"""The `urbandata` command: thin shells over the service functions."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from urbandata.auth.actor import Actor, RequestContext
+from urbandata.catalog import rows as rows_service
+from urbandata.catalog import service
+from urbandata.catalog.models import OrganizationIn
+from urbandata.config import Settings, describe_settings
+from urbandata.errors import UrbanDataError
+from urbandata.ingest.tableschema import load_schema_file
+from urbandata.stores import Stores
+
+app = typer.Typer(help="urbandata: the urban data platform of a city's digital office.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations (departments, Referate).", no_args_is_help=True)
+dataset_app = typer.Typer(help="Datasets in the catalog.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="URBANDATA_DATA_DIR", help="Data directory.")
+    ] = None,
+) -> None:
+    ctx.obj = Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else ctx.find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@contextmanager
+def _session(ctx: typer.Context) -> Any:
+    """Open the stores as the local operator; turn platform errors into a clear message and exit code."""
+    settings = _settings(ctx)
+    stores: Stores | None = None
+    try:
+        stores = Stores.open(settings)
+        yield RequestContext(actor=Actor.system(), settings=settings), stores
+    except UrbanDataError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        for reason in exc.details.get("fields", {}).items() if isinstance(exc.details.get("fields"), dict) else []:
+            err.print(f"  {reason[0]}: {reason[1]}", highlight=False)
+        raise typer.Exit(2 if exc.status < 500 else 1) from None
+    finally:
+        if stores is not None:
+            stores.close()
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the data directory and the metadata database (idempotent)."""
+    with _session(ctx):
+        out.print(f"Data directory ready: {_settings(ctx).data_dir}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Run the web platform (API and portal)."""
+    import uvicorn
+
+    from urbandata.app import create_app
+
+    settings = _settings(ctx)
+    with _session(ctx):
+        pass  # create or migrate the stores before the server starts
+    out.print(f"urbandata serves {settings.data_dir} on http://{host}:{port}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Load the demo catalog: real open data (with attribution) and generated district data."""
+    from urbandata.demo.loader import load_demo
+
+    with _session(ctx) as (rctx, stores):
+        for line in load_demo(rctx, stores):
+            out.print(line, highlight=False)
+
+
+@org_app.command("add")
+def org_add(
+    ctx: typer.Context,
+    slug: str,
+    name: Annotated[str, typer.Option(help="Display name, e.g. 'Referat Umweltschutz'.")],
+    description: Annotated[str, typer.Option()] = "",
+    email: Annotated[str | None, typer.Option()] = None,
+    url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add an organisation."""
+    with _session(ctx) as (rctx, stores):
+        try:
+            data = OrganizationIn(slug=slug, name=name, description=description, email=email, url=url)
+        except ValueError as exc:
+            err.print(f"[bold red]Error:[/] {exc}")
+            raise typer.Exit(2) from None
+        org = service.create_org(rctx, stores, data)
+        out.print(f"Organization {org.slug} created.")
+
+
+@org_app.command("list")
+def org_list(ctx: typer.Context) -> None:
+    """List organisations."""
+    with _session(ctx) as (rctx, stores):
+        table = Table("slug", "name", "datasets")
+        for o in service.list_orgs(rctx, stores):
+            table.add_row(o.slug, o.name, str(o.dataset_count))
+        out.print(table)
+
+
+@dataset_app.command("create")
+def dataset_create(
+    ctx: typer.Context,
+    slug: str,
+    org: Annotated[str, typer.Option(help="Organisation slug.")],
+    title: Annotated[str, typer.Option()],
+    access: Annotated[str, typer.Option(help="public, internal or restricted.")] = "public",
+    license: Annotated[str, typer.Option(help="Licence id, e.g. dl-de/by-2-0, dl-de/zero-2-0, cc-by-4.0, cc-zero.")] = "dl-de/by-2-0",
+    frequency: Annotated[str | None, typer.Option(help="EU frequency code: DAILY, WEEKLY, MONTHLY, ANNUAL, ...")] = None,
+    description: Annotated[str, typer.Option(help="Markdown description.")] = "",
+    keyword: Annotated[list[str] | None, typer.Option(help="Keyword (repeatable).")] = None,
+    theme: Annotated[list[str] | None, typer.Option(help="EU data theme code, e.g. TRAN (repeatable).")] = None,
+    meta: Annotated[Path | None, typer.Option(help="JSON file with more metadata fields of the profile.")] = None,
+) -> None:
+    """Create a dataset."""
+    fields: dict[str, Any] = json.loads(meta.read_text(encoding="utf-8")) if meta else {}
+    fields.update(title=title, access_level=access, license=license, description=description)
+    if frequency:
+        fields["frequency"] = frequency
+    if keyword:
+        fields["keywords"] = keyword
+    if theme:
+        fields["themes"] = theme
+    with _session(ctx) as (rctx, stores):
+        ds = service.create_dataset(rctx, stores, slug, org, fields)
+        out.print(f"Dataset {ds.slug} created ({ds.access_level}).")
+
+
+@dataset_app.command("list")
+def dataset_list(ctx: typer.Context) -> None:
+    """List datasets."""
+    dataset_search(ctx, "")
+
+
+@dataset_app.command("search")
+def dataset_search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Search words (German-aware, prefix match).")] = "",
+    org: Annotated[list[str] | None, typer.Option()] = None,
+    theme: Annotated[list[str] | None, typer.Option()] = None,
+    keyword: Annotated[list[str] | None, typer.Option()] = None,
+    format: Annotated[list[str] | None, typer.Option("--format")] = None,
+    license: Annotated[list[str] | None, typer.Option()] = None,
+    access: Annotated[list[str] | None, typer.Option()] = None,
+) -> None:
+    """Search datasets, with facet counts."""
+    filters = {"organization": org or [], "theme": theme or [], "keyword": keyword or [], "format": format or [],
+               "license": license or [], "access_level": access or []}
+    with _session(ctx) as (rctx, stores):
+        result = service.search_datasets(rctx, stores, query, filters, page_size=100)
+        table = Table("slug", "title", "organization", "access", "formats", title=f"{result.count} dataset(s)")
+        for d in result.results:
+            table.add_row(d.slug, d.title, d.organization, d.access_level, ", ".join(d.formats))
+        out.print(table)
+        for name, values in result.facets.items():
+            if values:
+                out.print(f"[bold]{name}[/]: " + ", ".join(f"{v.label} ({v.count})" for v in values[:10]), highlight=False)
+
+
+@dataset_app.command("show")
+def dataset_show(ctx: typer.Context, slug: str) -> None:
+    """Show a dataset's metadata and resources (JSON)."""
+    with _session(ctx) as (rctx, stores):
+        ds = service.get_dataset(rctx, stores, slug)
+        out.print_json(ds.model_dump_json(by_alias=True))
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, Excel (xlsx/xls), JSON, NDJSON, GeoJSON or Parquet file.")],
+    dataset: Annotated[str, typer.Option(help="Dataset slug.")],
+    resource: Annotated[str | None, typer.Option(help="Resource name (default: the file's stem).")] = None,
+    schema: Annotated[Path | None, typer.Option(help="Table Schema JSON overriding inferred types.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+) -> None:
+    """Load a file as the new current version of a resource."""
+    with _session(ctx) as (rctx, stores):
+        table_schema = load_schema_file(schema) if schema else None
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                      transient=True) as progress:
+            task = progress.add_task(f"Loading {file.name}", total=None)
+            labels = {"reading": f"Reading and checking {file.name}", "storing": "Storing the new version"}
+            version = service.ingest_file(
+                rctx, stores, dataset, file, resource=resource, schema=table_schema, sheet=sheet,
+                on_stage=lambda s: progress.update(task, description=labels.get(s, s)),
+            )
+        rep = version.report
+        out.print(
+            f"Loaded {rep['rows_loaded']:,} rows into {dataset}/{resource or '…'} as version {version.version} "
+            f"({rep['duration_s']} s); rejected: {rep['rows_rejected']:,}.",
+            highlight=False,
+        )
+        for note in rep.get("notes", []):
+            out.print(f"  note: {note}", highlight=False)
+        for rej in rep.get("rejected", [])[:20]:
+            where = f"line {rej.get('line')}" + (f", column {rej['column']}" if rej.get("column") else "")
+            out.print(f"  rejected {where}: {rej['reason']}", highlight=False)
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    dataset: str,
+    resource: Annotated[str | None, typer.Option(help="Resource name (default: the only one).")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="Filter COLUMN=VALUE (also !=, <, <=, >, >=; repeatable).")] = None,
+    sort: Annotated[str | None, typer.Option(help="Sort: col1,-col2.")] = None,
+    columns: Annotated[str | None, typer.Option(help="Columns: a,b.")] = None,
+    limit: Annotated[int, typer.Option(help="Maximum rows.")] = 100,
+    version: Annotated[int | None, typer.Option(help="Read an older version.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Query a resource's rows."""
+    if format not in ("table", "csv", "json"):
+        err.print("[bold red]Error:[/] --format must be table, csv or json")
+        raise typer.Exit(2)
+    with _session(ctx) as (rctx, stores):
+        name = resource or _only_resource(rctx, stores, dataset)
+        filters = [rows_service.parse_where(w) for w in where or []]
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        page = None
+        while len(rows) < limit:
+            q = rows_service.RowQuery(
+                columns=columns.split(",") if columns else None, filters=filters,
+                sort=sort.split(",") if sort else (), limit=min(limit - len(rows), rctx.settings.api_max_limit),
+                cursor=cursor, version=version,
+            )
+            page = rows_service.query_rows(rctx, stores, dataset, name, q)
+            rows.extend(page.rows)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert page is not None
+        fields = [f.dump() for f in page.fields]
+        if format == "json":
+            doc = {"schema": {"fields": fields}, "rows": rows, "version": page.table.version}
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        elif format == "csv":
+            writer = csv.writer(sys.stdout)
+            writer.writerow([f["name"] for f in fields])
+            for r in rows:
+                writer.writerow(["" if v is None else json.dumps(v) if isinstance(v, dict | list) else v for v in r.values()])
+        else:
+            table = Table(*[f["name"] for f in fields], title=f"{dataset}/{name} v{page.table.version}")
+            for r in rows:
+                table.add_row(*["" if v is None else str(v) for v in r.values()])
+            out.print(table)
+
+
+def _only_resource(rctx: RequestContext, stores: Stores, dataset: str) -> str:
+    ds = service.get_dataset(rctx, stores, dataset)
+    if len(ds.resources) != 1:
+        names = ", ".join(r.name for r in ds.resources) or "none"
+        raise UrbanDataError(f"Name the resource with --resource (dataset has: {names})", code="resource_required")
+    return ds.resources[0].name
+
+
+@app.command()
+def versions(
+    ctx: typer.Context,
+    dataset: str,
+    resource: Annotated[str | None, typer.Option()] = None,
+    report: Annotated[bool, typer.Option(help="Print the ingest reports as JSON.")] = False,
+) -> None:
+    """List a resource's versions (the current one marked)."""
+    with _session(ctx) as (rctx, stores):
+        name = resource or _only_resource(rctx, stores, dataset)
+        items = service.list_versions(rctx, stores, dataset, name)
+        if report:
+            sys.stdout.write(json.dumps([v.model_dump(mode="json", by_alias=True) for v in items], ensure_ascii=False, indent=2) + "\n")
+            return
+        table = Table("version", "current", "created", "by", "source", "rows", "rejected", "sha256")
+        for v in items:
+            table.add_row(str(v.version), "✔" if v.current else "", v.created_at.strftime("%Y-%m-%d %H:%M"),
+                          v.created_by or "", v.source_name, f"{v.row_count:,}", str(v.report.get("rows_rejected", 0)),
+                          v.source_sha256[:12])
+        out.print(table)
+
+
+@app.command("schema")
+def schema_cmd(ctx: typer.Context, dataset: str, resource: Annotated[str | None, typer.Option()] = None) -> None:
+    """Print the current Table Schema of a resource (edit it and pass it to `ingest --schema`)."""
+    with _session(ctx) as (rctx, stores):
+        name = resource or _only_resource(rctx, stores, dataset)
+        table = service.open_table(rctx, stores, dataset, name)
+        sys.stdout.write(json.dumps(table.schema.dump(), ensure_ascii=False, indent=2) + "\n")
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Check the settings and that the stores can be opened; list every setting."""
+    settings = _settings(ctx)
+    table = Table("setting", "value", "description")
+    for env, _default, desc in describe_settings():
+        value = getattr(settings, env.removeprefix("URBANDATA_").lower())
+        table.add_row(env, str(value) if value is not None else "(derived)", desc)
+    out.print(table)
+    with _session(ctx) as (_rctx, stores):
+        out.print(f"metadata database: {stores.engine.url.render_as_string(hide_password=True)} ok")
+        out.print(f"datastore: {stores.datastore.kind} ok")
+
+
+def main() -> None:
+    app()
