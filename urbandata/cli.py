@@ -19,7 +19,7 @@ from urbandata.catalog import rows as rows_service
 from urbandata.catalog import service
 from urbandata.catalog.models import OrganizationIn
 from urbandata.config import Settings, describe_settings
-from urbandata.errors import UrbanDataError
+from urbandata.errors import InvalidInput, UrbanDataError
 from urbandata.ingest.tableschema import load_schema_file
 from urbandata.stores import Stores
 
@@ -115,11 +115,7 @@ def org_add(
 ) -> None:
     """Add an organisation."""
     with _session(ctx) as (rctx, stores):
-        try:
-            data = OrganizationIn(slug=slug, name=name, description=description, email=email, url=url)
-        except ValueError as exc:
-            err.print(f"[bold red]Error:[/] {exc}")
-            raise typer.Exit(2) from None
+        data = OrganizationIn(slug=slug, name=name, description=description, email=email, url=url)
         org = service.create_org(rctx, stores, data)
         out.print(f"Organization {org.slug} created.")
 
@@ -288,7 +284,7 @@ def _only_resource(rctx: RequestContext, stores: Stores, dataset: str) -> str:
     ds = service.get_dataset(rctx, stores, dataset)
     if len(ds.resources) != 1:
         names = ", ".join(r.name for r in ds.resources) or "none"
-        raise UrbanDataError(f"Name the resource with --resource (dataset has: {names})", code="resource_required")
+        raise InvalidInput(f"Name the resource with --resource (dataset has: {names})", code="resource_required")
     return ds.resources[0].name
 
 

@@ -61,10 +61,10 @@ class PostgresDatastore(Datastore):
             finally:
                 con.close()
             with self._pool.connection() as conn, conn.transaction():
-                conn.execute(f"CREATE TABLE {self._table(ref)} (_rid bigint PRIMARY KEY, {cols})".replace("%", "%%"))
+                conn.execute(f"CREATE TABLE {self._table(ref)} (_rid bigint PRIMARY KEY, {cols})")
                 with (
                     conn.cursor().copy(
-                        f"COPY {self._table(ref)} (_rid, {names}) FROM STDIN (FORMAT csv)".replace("%", "%%")
+                        f"COPY {self._table(ref)} (_rid, {names}) FROM STDIN (FORMAT csv)"
                     ) as copy,
                     csv_path.open("rb") as fh,
                 ):
@@ -89,8 +89,8 @@ class PostgresDatastore(Datastore):
         names = ", ".join(quote_ident(c.name) for c in columns)
         view = self._qualified(sql_table)
         with self._pool.connection() as conn, conn.transaction():
-            conn.execute(f"DROP VIEW IF EXISTS {view}".replace("%", "%%"))
-            conn.execute(f"CREATE VIEW {view} AS SELECT {names} FROM {self._table(table_ref)}".replace("%", "%%"))
+            conn.execute(f"DROP VIEW IF EXISTS {view}")
+            conn.execute(f"CREATE VIEW {view} AS SELECT {names} FROM {self._table(table_ref)}")
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:

@@ -19,7 +19,12 @@ from urbandata.errors import IngestError
 
 CHUNK = 1 << 20
 DELIMITERS = [";", "\t", "|", ","]
-_UTF8_UMLAUT = re.compile(rb"\xc3[\x84\x96\x9c\xa4\xb6\xbc\x9f]|\xe2\x82\xac|\xe2\x80[\x93\x9e\x9c]")
+# UTF-8 sequences for Latin letters with accents/umlauts, the euro sign and typographic quotes and dashes.
+# Seen next to bytes that are not UTF-8, they mean the file mixes two encodings.
+_UTF8_UMLAUT = re.compile(rb"[\xc3][\x80-\xbf]|\xc2[\xa0-\xbf]|\xe2\x82\xac|\xe2\x80[\x93\x94\x98\x99\x9a\x9c\x9d\x9e\xa6]")
+# bytes that have no character in Windows-1252 (in Latin-1 they are C1 control codes, never used in text)
+_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -31,12 +36,30 @@ class Fingerprint:
 
 
 def _line_of(path: Path, offset: int) -> int:
+    """1-based line number of byte `offset`, counted in chunks (never the whole file in memory)."""
+    return count_newlines(path, offset) + 1
+
+
+def count_newlines(path: Path, end: int | None = None) -> int:
+    """Number of b"\\n" bytes in the file before byte `end` (the whole file when None)."""
+    n = 0
+    pos = 0
     with path.open("rb") as fh:
-        return fh.read(offset).count(b"\n") + 1
+        while end is None or pos < end:
+            chunk = fh.read(CHUNK if end is None else min(CHUNK, end - pos))
+            if not chunk:
+                break
+            n += chunk.count(b"\n")
+            pos += len(chunk)
+    return n
 
 
-def fingerprint(path: Path, *, text: bool) -> Fingerprint:
-    """Hash the file; for text formats also find its encoding (errors name file and line)."""
+def fingerprint(path: Path, *, text: bool, name: str | None = None) -> Fingerprint:
+    """Hash the file; for text formats also find its encoding (errors name file and line).
+
+    `name` is the file name shown in errors (the user's name for an uploaded temporary file).
+    """
+    name = name or path.name
     sha = hashlib.sha256()
     size = 0
     newlines = 0
@@ -45,6 +68,8 @@ def fingerprint(path: Path, *, text: bool) -> Fingerprint:
     bad_offset = -1
     head = b""
     saw_utf8_multibyte = False
+    not_cp1252_offset = -1
+    cp1252_only = False
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             if not head:
@@ -60,6 +85,10 @@ def fingerprint(path: Path, *, text: bool) -> Fingerprint:
                         bad_offset = size + exc.start
                 if not saw_utf8_multibyte and _UTF8_UMLAUT.search(chunk):
                     saw_utf8_multibyte = True
+                if not utf8_ok:
+                    if not_cp1252_offset < 0 and (m := _NOT_CP1252.search(chunk)):
+                        not_cp1252_offset = size + m.start()
+                    cp1252_only = cp1252_only or bool(_CP1252_ONLY.search(chunk))
             size += len(chunk)
     if text and utf8_ok:
         try:
@@ -71,52 +100,51 @@ def fingerprint(path: Path, *, text: bool) -> Fingerprint:
     if not text:
         return Fingerprint(digest, size, "binary", 0)
     if size == 0:
-        raise IngestError("The file is empty.", code="empty_file", file=path.name)
-    if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise IngestError("The file is empty.", code="empty_file", file=name)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif b"\x00" in head:
         raise IngestError(
             "This is not a text file (it contains binary data); check the file type.",
             code="binary_file",
-            file=path.name,
+            file=name,
             line=_line_of(path, head.index(b"\x00")),
         )
+    elif _control_ratio(head) > 0.05:
+        raise IngestError("This is not a text file (control characters); check the file type.",
+                          code="binary_file", file=name)
     elif utf8_ok:
-        encoding = "utf-8"
-    elif saw_utf8_multibyte:
+        encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    elif saw_utf8_multibyte or head.startswith(codecs.BOM_UTF8):
         raise IngestError(
-            "Mixed text encodings: the file contains UTF-8 umlauts and also bytes that are not UTF-8 "
-            "(probably Windows-1252). Save the file with one encoding.",
+            "Mixed text encodings: the file contains UTF-8 text and also bytes that are not UTF-8 "
+            "(probably Windows-1252) from this line on. Save the file with one encoding (UTF-8).",
             code="mixed_encoding",
-            file=path.name,
+            file=name,
             line=_line_of(path, bad_offset),
         )
+    elif not_cp1252_offset >= 0:
+        raise IngestError(
+            "Unknown text encoding: the file is neither UTF-8 nor Windows-1252/Latin-1 (perhaps an old "
+            "DOS or Mac encoding); the first unreadable character is on this line. Save the file as UTF-8.",
+            code="unknown_encoding",
+            file=name,
+            line=_line_of(path, not_cp1252_offset),
+        )
     else:
-        encoding = "cp1252" if _decodes(path, "cp1252") else "latin-1"
-    if encoding != "utf-16" and _control_ratio(head) > 0.05:
-        raise IngestError("This is not a text file (control characters); check the file type.",
-                          code="binary_file", file=path.name)
+        # Latin-1 (ISO-8859-1) is Windows-1252 without the characters at 0x80-0x9F (euro sign,
+        # typographic quotes and dashes); both decode with Windows-1252.
+        encoding = "cp1252" if cp1252_only else "latin-1"
     return Fingerprint(digest, size, encoding, newlines)
 
 
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    with path.open("rb") as fh:
-        try:
-            while chunk := fh.read(CHUNK):
-                decoder.decode(chunk)
-        except UnicodeDecodeError:
-            return False
-    return True
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
 
 
 def _control_ratio(data: bytes) -> float:
     if not data:
         return 0.0
-    bad = sum(1 for b in data if b < 32 and b not in (9, 10, 13))
-    return bad / len(data)
+    return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data)
 
 
 @dataclass
@@ -129,6 +157,7 @@ class Dialect:
     footer_start_line: int | None = None  # 1-based first line of trailing notes, if any
     footer_lines: list[str] = field(default_factory=list)
     field_count: int = 0
+    footer_start_offset: int | None = None  # byte offset of footer_start_line
 
 
 def _read_head(path: Path, encoding: str, limit: int = 512 * 1024) -> str:
@@ -140,39 +169,64 @@ def _read_head(path: Path, encoding: str, limit: int = 512 * 1024) -> str:
     return text
 
 
-def _read_tail(path: Path, encoding: str, limit: int = 64 * 1024) -> tuple[str, int]:
-    """The file's last bytes as text, starting at a line boundary, and the 1-based number of its first line."""
+def _split_lines(text: str) -> list[str]:
+    """Physical lines as DuckDB sees them: split at LF only (str.splitlines also splits at \\x1c,
+    \\x85, U+2028 ... which may occur inside fields), a trailing CR dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def _read_tail(path: Path, limit: int = 64 * 1024) -> tuple[bytes, int]:
+    """The file's last bytes, starting at a line boundary, and the byte offset where they start."""
     size = path.stat().st_size
     start = max(0, size - limit)
     with path.open("rb") as fh:
         fh.seek(start)
         raw = fh.read()
-        if start:
-            cut = raw.find(b"\n")
-            raw = raw[cut + 1 :] if cut >= 0 else b""
-            start_line = _line_of(path, start + cut + 1) if cut >= 0 else 0
-        else:
-            start_line = 1
-    return raw.decode(encoding, errors="replace").lstrip("\ufeff"), start_line
+    if start:
+        cut = raw.find(b"\n")
+        if cut < 0:
+            return b"", size
+        raw = raw[cut + 1 :]
+        start += cut + 1
+    return raw, start
+
+
+def _parse_rows(lines: list[str], delimiter: str) -> list[tuple[int, int, list[str]]]:
+    """CSV records in `lines`: (0-based first line, 1-based last line, cells); a quoted field may span lines."""
+    reader = csv.reader(iter(lines), delimiter=delimiter, quotechar='"')
+    out: list[tuple[int, int, list[str]]] = []
+    prev = 0
+    try:
+        for row in reader:
+            out.append((prev, reader.line_num, row))
+            prev = reader.line_num
+    except csv.Error:
+        pass  # a sample cut inside a quoted field, or a giant field: the records so far will do
+    return out
 
 
 def _parse(lines: list[str], delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, quotechar='"')
-    try:
-        return list(reader)
-    except csv.Error:
-        return [line.split(delimiter) for line in lines]
+    return [r for _, _, r in _parse_rows(lines, delimiter)]
+
+
+def _filled(cells: list[str]) -> int:
+    return sum(1 for c in cells if c.strip())
 
 
 def _choose_delimiter(lines: list[str]) -> str:
     best: tuple[float, int, str] | None = None
     for rank, d in enumerate(DELIMITERS):
-        rows = [r for r in _parse(lines, d) if r]
+        rows = [r for r in _parse(lines, d) if _filled(r)]
         counts = Counter(len(r) for r in rows if len(r) > 1)
         if not counts:
             continue
         modal, n = counts.most_common(1)[0]
         score = n / max(1, len(rows))
+        if score < 0.3:
+            continue  # a few lines with a comma in the text do not make a comma-separated file
         # prefer ';', tab and '|' over ',' when they describe the table as well: German files
         # use ';' precisely because ',' is their decimal separator.
         key = (round(score, 2), -rank if d != "," else -len(DELIMITERS), d)
@@ -187,25 +241,28 @@ def _numeric(cell: str) -> bool:
     return bool(re.fullmatch(r"[+-]?[\d.,]+%?|\d{1,2}\.\d{1,2}\.\d{2,4}.*|\d{4}-\d{2}(-\d{2})?.*", cell.strip()))
 
 
-def detect_dialect(path: Path, encoding: str) -> Dialect:
+def detect_dialect(
+    path: Path, encoding: str, *, name: str | None = None, newline_count: int | None = None
+) -> Dialect:
+    """Delimiter, header row(s), title lines above and note lines below the table, from head/tail samples.
+
+    `newline_count` (the file's number of LF bytes, if known) saves a pass to number the tail's lines.
+    """
     head = _read_head(path, encoding).lstrip("\ufeff")
-    lines = head.splitlines()
-    sample = [ln for ln in lines[:400]]
-    if not any(ln.strip() for ln in sample):
-        raise IngestError("The file has no content.", code="empty_file", file=path.name)
-    delimiter = _choose_delimiter([ln for ln in sample if ln.strip()][:200])
-    rows = _parse(sample, delimiter)
+    lines = _split_lines(head)[:400]
+    if not any(ln.strip() for ln in lines):
+        raise IngestError("The file has no content.", code="empty_file", file=name or path.name)
+    delimiter = _choose_delimiter([ln for ln in lines if ln.strip()][:200])
+    parsed = _parse_rows(lines, delimiter)
+    rows = [r for _, _, r in parsed]
     width = Counter(len(r) for r in rows if len(r) > 1).most_common(1)
     field_count = width[0][0] if width else 1
 
-    def filled(r: list[str]) -> int:
-        return sum(1 for c in r if c.strip())
-
-    max_filled = max((filled(r) for r in rows if len(r) == field_count), default=1)
+    max_filled = max((_filled(r) for r in rows if len(r) == field_count), default=1)
     threshold = max(1, (max_filled + 1) // 2) if field_count > 1 else 1
     header_idx = next(
-        (i for i, r in enumerate(rows) if len(r) >= field_count and filled(r) >= max(threshold, min(2, max_filled))),
-        0,
+        (i for i, r in enumerate(rows) if len(r) >= field_count and _filled(r) >= max(threshold, min(2, max_filled))),
+        next((i for i, r in enumerate(rows) if _filled(r)), 0),
     )
     # Stacked header rows: rows below the first header row whose cells are text where the data has numbers.
     header_end = header_idx + 1
@@ -221,42 +278,56 @@ def detect_dialect(path: Path, encoding: str) -> Dialect:
             header_end += 1
         else:
             break
-    # physical line numbers (rows never span lines in the header area of real exports)
+    header_first_line = parsed[header_idx][0] if parsed else 0
+    data_start_line = (parsed[header_end - 1][1] if parsed else 0) + 1
     dialect = Dialect(
         delimiter=delimiter,
         quotechar='"',
         header_rows=rows[header_idx:header_end],
-        data_start_line=header_end + 1,
-        title_lines=[ln for ln in lines[:header_idx] if ln.strip(" ;,\t|")],
+        data_start_line=data_start_line,
+        title_lines=[ln for ln in lines[:header_first_line] if ln.strip(" ;,\t|")],
         field_count=field_count,
     )
-    _detect_footer(path, encoding, dialect, threshold)
+    _detect_footer(path, encoding, dialect, newline_count)
     return dialect
 
 
-def _detect_footer(path: Path, encoding: str, dialect: Dialect, threshold: int) -> None:
-    tail, first_line = _read_tail(path, encoding)
-    lines = tail.splitlines()
-    if not lines:
-        return
+def _is_note(text: str, dialect: Dialect) -> bool | None:
+    """True for a note line below a table, False for a table row, None for a blank line."""
+    if not text.strip(" \t;,|"):
+        return None
+    if text.count(dialect.quotechar) % 2:
+        return False  # the end of a quoted field that spans lines
+    cells = next(iter(csv.reader([text], delimiter=dialect.delimiter, quotechar=dialect.quotechar)), [])
+    filled = [c for c in cells if c.strip()]
+    # a note is free text in one cell; a numeric cell alone is more likely a (short) table row
+    return len(filled) == 1 and not _numeric(filled[0]) and dialect.field_count > 1
+
+
+def _detect_footer(path: Path, encoding: str, dialect: Dialect, newline_count: int | None) -> None:
+    raw, offset = _read_tail(path)
+    pieces = raw.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()
     footer_from: int | None = None
-    for i in range(len(lines) - 1, -1, -1):
-        row = _parse([lines[i]], dialect.delimiter)
-        cells = row[0] if row else []
-        filled = sum(1 for c in cells if c.strip())
-        is_data = len(cells) == dialect.field_count and filled >= min(threshold, 2) or (
-            dialect.field_count == 1 and filled == 1
-        )
-        if is_data:
+    for i in range(len(pieces) - 1, -1, -1):
+        kind = _is_note(pieces[i].decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r"), dialect)
+        if kind is False:
             break
         footer_from = i
     if footer_from is None:
         return
-    notes = [ln for ln in lines[footer_from:] if ln.strip(" ;,\t|")]
-    line_no = first_line + footer_from
+    notes = [
+        t for t in (p.decode(encoding, errors="replace").strip() for p in pieces[footer_from:]) if t.strip(" ;,\t|")
+    ]
+    if not notes:
+        return  # only blank lines at the end: the reader skips them
+    before = newline_count - raw.count(b"\n") if newline_count is not None else count_newlines(path, offset)
+    line_no = before + 1 + footer_from
     if line_no < dialect.data_start_line:
         return
     dialect.footer_start_line = line_no
+    dialect.footer_start_offset = offset + sum(len(p) + 1 for p in pieces[:footer_from])
     dialect.footer_lines = notes
 
 

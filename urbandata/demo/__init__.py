@@ -1,0 +1,1 @@
+"""Demo catalog: real open data with attribution plus clearly labelled generated district data."""
