@@ -22,8 +22,24 @@ def test_the_documented_workflow(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert run(data, "init")[0] == 0
     assert run(data, "org", "add", "wahlamt", "--name", "Wahlamt")[0] == 0
-    code, _, _ = run(data, "dataset", "create", "btw2013", "--org", "wahlamt", "--title", "Bundestagswahl 2013",
-                     "--access", "public", "--frequency", "NEVER", "--keyword", "Wahlen", "--theme", "GOVE")
+    code, _, _ = run(
+        data,
+        "dataset",
+        "create",
+        "btw2013",
+        "--org",
+        "wahlamt",
+        "--title",
+        "Bundestagswahl 2013",
+        "--access",
+        "public",
+        "--frequency",
+        "NEVER",
+        "--keyword",
+        "Wahlen",
+        "--theme",
+        "GOVE",
+    )
     assert code == 0
     code, out, err = run(data, "ingest", str(BTW), "--dataset", "btw2013", "--resource", "ergebnis")
     assert code == 0, err
@@ -34,8 +50,9 @@ def test_the_documented_workflow(tmp_path: Path) -> None:
     assert doc["rows"][0]["Wahlbeteiligung"] == 76.7
     code, out, _ = run(data, "query", "btw2013", "--where", "Name=Hahnwald", "--format", "json")
     assert [r["Name"] for r in json.loads(out)["rows"]] == ["Hahnwald"]
-    code, out, _ = run(data, "query", "btw2013", "--where", "Wahlbeteiligung>=85", "--columns", "Name",
-                       "--format", "csv")
+    code, out, _ = run(
+        data, "query", "btw2013", "--where", "Wahlbeteiligung>=85", "--columns", "Name", "--format", "csv"
+    )
     assert out.splitlines() == ["Name", "Hahnwald"]
     assert run(data, "query", "btw2013", "--format", "table", "--limit", "2")[0] == 0
     code, out, _ = run(data, "versions", "btw2013")

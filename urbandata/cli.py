@@ -137,8 +137,12 @@ def dataset_create(
     org: Annotated[str, typer.Option(help="Organisation slug.")],
     title: Annotated[str, typer.Option()],
     access: Annotated[str, typer.Option(help="public, internal or restricted.")] = "public",
-    license: Annotated[str, typer.Option(help="Licence id, e.g. dl-de/by-2-0, dl-de/zero-2-0, cc-by-4.0, cc-zero.")] = "dl-de/by-2-0",
-    frequency: Annotated[str | None, typer.Option(help="EU frequency code: DAILY, WEEKLY, MONTHLY, ANNUAL, ...")] = None,
+    license: Annotated[
+        str, typer.Option(help="Licence id, e.g. dl-de/by-2-0, dl-de/zero-2-0, cc-by-4.0, cc-zero.")
+    ] = "dl-de/by-2-0",
+    frequency: Annotated[
+        str | None, typer.Option(help="EU frequency code: DAILY, WEEKLY, MONTHLY, ANNUAL, ...")
+    ] = None,
     description: Annotated[str, typer.Option(help="Markdown description.")] = "",
     keyword: Annotated[list[str] | None, typer.Option(help="Keyword (repeatable).")] = None,
     theme: Annotated[list[str] | None, typer.Option(help="EU data theme code, e.g. TRAN (repeatable).")] = None,
@@ -176,8 +180,14 @@ def dataset_search(
     access: Annotated[list[str] | None, typer.Option()] = None,
 ) -> None:
     """Search datasets, with facet counts."""
-    filters = {"organization": org or [], "theme": theme or [], "keyword": keyword or [], "format": format or [],
-               "license": license or [], "access_level": access or []}
+    filters = {
+        "organization": org or [],
+        "theme": theme or [],
+        "keyword": keyword or [],
+        "format": format or [],
+        "license": license or [],
+        "access_level": access or [],
+    }
     with _session(ctx) as (rctx, stores):
         result = service.search_datasets(rctx, stores, query, filters, page_size=100)
         table = Table("slug", "title", "organization", "access", "formats", title=f"{result.count} dataset(s)")
@@ -186,7 +196,9 @@ def dataset_search(
         out.print(table)
         for name, values in result.facets.items():
             if values:
-                out.print(f"[bold]{name}[/]: " + ", ".join(f"{v.label} ({v.count})" for v in values[:10]), highlight=False)
+                out.print(
+                    f"[bold]{name}[/]: " + ", ".join(f"{v.label} ({v.count})" for v in values[:10]), highlight=False
+                )
 
 
 @dataset_app.command("show")
@@ -209,12 +221,19 @@ def ingest(
     """Load a file as the new current version of a resource."""
     with _session(ctx) as (rctx, stores):
         table_schema = load_schema_file(schema) if schema else None
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                      transient=True) as progress:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+        ) as progress:
             task = progress.add_task(f"Loading {file.name}", total=None)
             labels = {"reading": f"Reading and checking {file.name}", "storing": "Storing the new version"}
             version = service.ingest_file(
-                rctx, stores, dataset, file, resource=resource, schema=table_schema, sheet=sheet,
+                rctx,
+                stores,
+                dataset,
+                file,
+                resource=resource,
+                schema=table_schema,
+                sheet=sheet,
                 on_stage=lambda s: progress.update(task, description=labels.get(s, s)),
             )
         rep = version.report
@@ -235,7 +254,9 @@ def query(
     ctx: typer.Context,
     dataset: str,
     resource: Annotated[str | None, typer.Option(help="Resource name (default: the only one).")] = None,
-    where: Annotated[list[str] | None, typer.Option(help="Filter COLUMN=VALUE (also !=, <, <=, >, >=; repeatable).")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="Filter COLUMN=VALUE (also !=, <, <=, >, >=; repeatable).")
+    ] = None,
     sort: Annotated[str | None, typer.Option(help="Sort: col1,-col2.")] = None,
     columns: Annotated[str | None, typer.Option(help="Columns: a,b.")] = None,
     limit: Annotated[int, typer.Option(help="Maximum rows.")] = 100,
@@ -254,9 +275,12 @@ def query(
         page = None
         while len(rows) < limit:
             q = rows_service.RowQuery(
-                columns=columns.split(",") if columns else None, filters=filters,
-                sort=sort.split(",") if sort else (), limit=min(limit - len(rows), rctx.settings.api_max_limit),
-                cursor=cursor, version=version,
+                columns=columns.split(",") if columns else None,
+                filters=filters,
+                sort=sort.split(",") if sort else (),
+                limit=min(limit - len(rows), rctx.settings.api_max_limit),
+                cursor=cursor,
+                version=version,
             )
             page = rows_service.query_rows(rctx, stores, dataset, name, q)
             rows.extend(page.rows)
@@ -272,7 +296,9 @@ def query(
             writer = csv.writer(sys.stdout)
             writer.writerow([f["name"] for f in fields])
             for r in rows:
-                writer.writerow(["" if v is None else json.dumps(v) if isinstance(v, dict | list) else v for v in r.values()])
+                writer.writerow(
+                    ["" if v is None else json.dumps(v) if isinstance(v, dict | list) else v for v in r.values()]
+                )
         else:
             table = Table(*[f["name"] for f in fields], title=f"{dataset}/{name} v{page.table.version}")
             for r in rows:
@@ -300,13 +326,23 @@ def versions(
         name = resource or _only_resource(rctx, stores, dataset)
         items = service.list_versions(rctx, stores, dataset, name)
         if report:
-            sys.stdout.write(json.dumps([v.model_dump(mode="json", by_alias=True) for v in items], ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(
+                json.dumps([v.model_dump(mode="json", by_alias=True) for v in items], ensure_ascii=False, indent=2)
+                + "\n"
+            )
             return
         table = Table("version", "current", "created", "by", "source", "rows", "rejected", "sha256")
         for v in items:
-            table.add_row(str(v.version), "✔" if v.current else "", v.created_at.strftime("%Y-%m-%d %H:%M"),
-                          v.created_by or "", v.source_name, f"{v.row_count:,}", str(v.report.get("rows_rejected", 0)),
-                          v.source_sha256[:12])
+            table.add_row(
+                str(v.version),
+                "✔" if v.current else "",
+                v.created_at.strftime("%Y-%m-%d %H:%M"),
+                v.created_by or "",
+                v.source_name,
+                f"{v.row_count:,}",
+                str(v.report.get("rows_rejected", 0)),
+                v.source_sha256[:12],
+            )
         out.print(table)
 
 

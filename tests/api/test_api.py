@@ -68,8 +68,9 @@ def test_search_endpoint_hides_internal(client: TestClient) -> None:
     assert_error(client.get("/api/v1/datasets/intern"), 404, "dataset_not_found")
     assert_error(client.get("/api/v1/datasets/intern/resources/liste/rows"), 404, "dataset_not_found")
     orgs = client.get("/api/v1/organizations").json()
-    assert orgs == [{"slug": "wahlamt", "name": "Wahlamt", "description": "", "email": None, "url": None,
-                     "dataset_count": 1}]
+    assert orgs == [
+        {"slug": "wahlamt", "name": "Wahlamt", "description": "", "email": None, "url": None, "dataset_count": 1}
+    ]
 
 
 @pytest.mark.usefixtures("loaded")

@@ -33,11 +33,18 @@ def test_values_have_their_types(admin: RequestContext, stores: Stores) -> None:
 
 @pytest.mark.usefixtures("btw")
 def test_filters_sort_and_columns(admin: RequestContext, stores: Stores) -> None:
-    top = rows(admin, stores, filters=[("Wahlbeteiligung__gte", "83.5")], sort=["-Wahlbeteiligung"],
-               columns=["Name", "Wahlbeteiligung"])
+    top = rows(
+        admin,
+        stores,
+        filters=[("Wahlbeteiligung__gte", "83.5")],
+        sort=["-Wahlbeteiligung"],
+        columns=["Name", "Wahlbeteiligung"],
+    )
     assert [r["Name"] for r in top] == ["Hahnwald", "Klettenberg", "Lövenich"]
     assert rows(admin, stores, filters=[("Name__prefix", "alt")], columns=["Name"]) == [
-        {"Name": "Altstadt/Nord"}, {"Name": "Altstadt/Süd"}]
+        {"Name": "Altstadt/Nord"},
+        {"Name": "Altstadt/Süd"},
+    ]
     assert len(rows(admin, stores, filters=[("Name__contains", "KALK")], columns=["Name"])) >= 1
     assert len(rows(admin, stores, filters=[("Name__in", "Hahnwald,Lövenich")], columns=["Name"])) == 2
     assert len(rows(admin, stores, filters=[("Nr__isnull", "true")], limit=1000)) == 86
@@ -49,9 +56,19 @@ def test_keyset_paging_visits_every_row_once_in_order(admin: RequestContext, sto
     seen: list[tuple[object, object]] = []
     cursor = None
     while True:
-        page = query_rows(admin, stores, "btw", "ergebnis",
-                          RowQuery(sort=["-Wahlbeteiligung", "Name"], columns=["Name", "Wahlbeteiligung"], limit=7,
-                                   cursor=cursor, count=True))
+        page = query_rows(
+            admin,
+            stores,
+            "btw",
+            "ergebnis",
+            RowQuery(
+                sort=["-Wahlbeteiligung", "Name"],
+                columns=["Name", "Wahlbeteiligung"],
+                limit=7,
+                cursor=cursor,
+                count=True,
+            ),
+        )
         assert page.total == 86
         seen += [(r["Wahlbeteiligung"], r["Name"]) for r in page.rows]
         cursor = page.next_cursor
@@ -64,8 +81,9 @@ def test_keyset_paging_visits_every_row_once_in_order(admin: RequestContext, sto
 @pytest.mark.usefixtures("btw")
 def test_cursor_pins_its_version_during_a_reload(admin: RequestContext, stores: Stores, tmp_path: Path) -> None:
     page = query_rows(admin, stores, "btw", "ergebnis", RowQuery(columns=["Name"], limit=50))
-    service.ingest_file(admin, stores, "btw", write_csv(tmp_path / "x.csv", "Name;Wahlbeteiligung\nNeu;1,0\n"),
-                        resource="ergebnis")
+    service.ingest_file(
+        admin, stores, "btw", write_csv(tmp_path / "x.csv", "Name;Wahlbeteiligung\nNeu;1,0\n"), resource="ergebnis"
+    )
     rest = query_rows(admin, stores, "btw", "ergebnis", RowQuery(columns=["Name"], limit=50, cursor=page.next_cursor))
     assert rest.table.version == 1 and len(rest.rows) == 36
     assert query_rows(admin, stores, "btw", "ergebnis", RowQuery()).rows == [{"Name": "Neu", "Wahlbeteiligung": 1.0}]

@@ -16,12 +16,36 @@ from urbandata.stores import Stores
 def catalog(admin: RequestContext, stores: Stores) -> None:
     make_org(admin, stores, "mobilitaet", "Referat Mobilität")
     make_org(admin, stores, "umwelt", "Referat Umweltschutz")
-    make_dataset(admin, stores, "parkhausbelegung", org="mobilitaet", title="Parkhausbelegung Innenstadt",
-                 keywords=["Parken"], themes=["TRAN"], description="Freie Plätze in den Parkhäusern.")
-    make_dataset(admin, stores, "strassenbaeume", org="umwelt", title="Straßenbäume",
-                 keywords=["Bäume", "Grün"], themes=["ENVI"], license="cc-zero")
-    make_dataset(admin, stores, "laermkarte", org="umwelt", title="Lärmkarte", keywords=["Lärm"], themes=["ENVI"],
-                 access_level="internal")
+    make_dataset(
+        admin,
+        stores,
+        "parkhausbelegung",
+        org="mobilitaet",
+        title="Parkhausbelegung Innenstadt",
+        keywords=["Parken"],
+        themes=["TRAN"],
+        description="Freie Plätze in den Parkhäusern.",
+    )
+    make_dataset(
+        admin,
+        stores,
+        "strassenbaeume",
+        org="umwelt",
+        title="Straßenbäume",
+        keywords=["Bäume", "Grün"],
+        themes=["ENVI"],
+        license="cc-zero",
+    )
+    make_dataset(
+        admin,
+        stores,
+        "laermkarte",
+        org="umwelt",
+        title="Lärmkarte",
+        keywords=["Lärm"],
+        themes=["ENVI"],
+        access_level="internal",
+    )
 
 
 def slugs(ctx: RequestContext, stores: Stores, q: str, **filters: list[str]) -> list[str]:

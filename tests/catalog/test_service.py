@@ -64,7 +64,9 @@ def test_update_dataset_changes_metadata_and_search(admin: RequestContext, store
     assert service.search_datasets(admin, stores, "feinstaub").count == 1
 
 
-def test_invisible_dataset_is_not_found_for_anonymous(admin: RequestContext, anon: RequestContext, stores: Stores) -> None:
+def test_invisible_dataset_is_not_found_for_anonymous(
+    admin: RequestContext, anon: RequestContext, stores: Stores
+) -> None:
     make_org(admin, stores)
     make_dataset(admin, stores, "intern", access_level="internal")
     make_dataset(admin, stores, "geheim", access_level="restricted")
@@ -95,8 +97,11 @@ def test_failed_load_changes_nothing(admin: RequestContext, stores: Stores, tmp_
     make_org(admin, stores)
     make_dataset(admin, stores, "btw")
     service.ingest_file(admin, stores, "btw", BTW, resource="ergebnis")
-    for bad in (write_csv(tmp_path / "empty.csv", ""), write_csv(tmp_path / "header.csv", "a;b\n"),
-                tmp_path / "garbage.csv"):
+    for bad in (
+        write_csv(tmp_path / "empty.csv", ""),
+        write_csv(tmp_path / "header.csv", "a;b\n"),
+        tmp_path / "garbage.csv",
+    ):
         if bad.name == "garbage.csv":
             bad.write_bytes(bytes(range(256)) * 40)
         with pytest.raises((IngestError, InvalidInput)):

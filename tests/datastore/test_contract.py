@@ -98,6 +98,6 @@ def test_publish_stable_name(datastore: Datastore, tmp_path: Path) -> None:
 
 
 def test_quoted_identifiers_are_safe(datastore: Datastore, tmp_path: Path) -> None:
-    text = 'a"b;100%;x\'y\n1;2;3\n'
+    text = "a\"b;100%;x'y\n1;2;3\n"
     ref = datastore.install(staged(tmp_path, text).staged, 5, 1)
     assert datastore.select(ref, ['a"b', "100%", "x'y"], where=[Condition("100%", "eq", 2)])[0][:3] == (1, 2, 3)

@@ -16,8 +16,13 @@ def test_demo_loads_everything_once(admin: RequestContext, anon: RequestContext,
     assert sum("exists, kept" in line for line in again) == len(DATASETS)
     public = service.search_datasets(anon, stores, "", page_size=100)
     assert public.count == len(DATASETS) - 1  # the waiting-time table is internal
-    pop = query_rows(admin, stores, "einwohner-stadtteile", "einwohner",
-                     RowQuery(filters=[("Bezirksnummer", "04")], sort=["Stichtag"], limit=1))
+    pop = query_rows(
+        admin,
+        stores,
+        "einwohner-stadtteile",
+        "einwohner",
+        RowQuery(filters=[("Bezirksnummer", "04")], sort=["Stichtag"], limit=1),
+    )
     row = pop.rows[0]
     assert row["Stadtteil"] == "Innenstadt-Südwest" and row["Stichtag"] == "2015-12-31"
     assert isinstance(row["Einwohner"], int) and isinstance(row["Fläche (km²)"], float)

@@ -27,8 +27,11 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path")]
         return JSONResponse(
-            error_body("invalid_input", f"Invalid parameter {'.'.join(loc) or 'request'}: {first.get('msg')}",
-                       parameter=".".join(loc) or None),
+            error_body(
+                "invalid_input",
+                f"Invalid parameter {'.'.join(loc) or 'request'}: {first.get('msg')}",
+                parameter=".".join(loc) or None,
+            ),
             status_code=400,
         )
 

@@ -70,6 +70,4 @@ def has_permission(actor: Actor, permission: Permission, org_slug: str | None = 
 
 def require_permission(actor: Actor, permission: Permission, org_slug: str | None = None) -> None:
     if not has_permission(actor, permission, org_slug):
-        raise Forbidden(
-            f"Not allowed: {permission}.", code="forbidden", permission=permission, organization=org_slug
-        )
+        raise Forbidden(f"Not allowed: {permission}.", code="forbidden", permission=permission, organization=org_slug)

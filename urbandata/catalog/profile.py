@@ -62,7 +62,11 @@ def normalize_license(value: str) -> str:
         return v
     low = v.lower().rstrip("/")
     for code, entry in lic.items():
-        if low in (str(entry.get("uri", "")).lower(), str(entry.get("spdx", "")).lower(), str(entry.get("url", "")).lower().rstrip("/")):
+        if low in (
+            str(entry.get("uri", "")).lower(),
+            str(entry.get("spdx", "")).lower(),
+            str(entry.get("url", "")).lower().rstrip("/"),
+        ):
             return code
     low = low.replace("https://www.dcat-ap.de/def/licenses/", "").replace("http://dcat-ap.de/def/licenses/", "")
     return LICENSE_ALIASES.get(low, v)

@@ -26,6 +26,7 @@ def now() -> dt.datetime:
 
 # --- organisations ---------------------------------------------------------------------------
 
+
 def insert_org(conn: sa.Connection, values: dict[str, Any]) -> int:
     res = conn.execute(organizations.insert().values(**values, created_at=now()))
     return int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -53,6 +54,7 @@ def list_orgs(conn: sa.Connection, visible: sa.ColumnElement[bool]) -> Sequence[
 
 # --- visibility --------------------------------------------------------------------------------
 
+
 def visible_clause(levels: list[str], orgs: list[str]) -> sa.ColumnElement[bool]:
     """SQL form of auth.policy.readable_scope: levels readable everywhere, plus restricted data of `orgs`."""
     clause: sa.ColumnElement[bool] = datasets.c.access_level.in_(levels)
@@ -63,6 +65,7 @@ def visible_clause(levels: list[str], orgs: list[str]) -> sa.ColumnElement[bool]
 
 # --- datasets ----------------------------------------------------------------------------------
 
+
 def _fts_sync(conn: sa.Connection, dataset_id: int, old_text: str | None, new_text: str) -> None:
     if conn.dialect.name != "sqlite":
         return  # PostgreSQL keeps search_vector as a generated column
@@ -71,7 +74,9 @@ def _fts_sync(conn: sa.Connection, dataset_id: int, old_text: str | None, new_te
             sa.text("INSERT INTO dataset_fts(dataset_fts, rowid, search_text) VALUES ('delete', :id, :t)"),
             {"id": dataset_id, "t": old_text},
         )
-    conn.execute(sa.text("INSERT INTO dataset_fts(rowid, search_text) VALUES (:id, :t)"), {"id": dataset_id, "t": new_text})
+    conn.execute(
+        sa.text("INSERT INTO dataset_fts(rowid, search_text) VALUES (:id, :t)"), {"id": dataset_id, "t": new_text}
+    )
 
 
 def insert_dataset(conn: sa.Connection, values: dict[str, Any], keywords: list[str], themes: list[str]) -> int:
@@ -105,7 +110,7 @@ def touch_dataset(conn: sa.Connection, ds_id: int) -> None:
     conn.execute(datasets.update().where(datasets.c.id == ds_id).values(modified=ts, updated_at=ts))
 
 
-_DATASET_COLS = [datasets, organizations.c.slug.label("org_slug"), organizations.c.name.label("org_name")]
+_DATASET_COLS: list[Any] = [datasets, organizations.c.slug.label("org_slug"), organizations.c.name.label("org_name")]
 
 
 def get_dataset(conn: sa.Connection, slug: str) -> Row | None:
@@ -117,7 +122,9 @@ def get_dataset(conn: sa.Connection, slug: str) -> Row | None:
     return conn.execute(q).first()
 
 
-def tags(conn: sa.Connection, ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[int, list[str]]]:
+def tags(
+    conn: sa.Connection, ids: list[int]
+) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[int, list[str]]]:
     """Keywords, themes and resource formats per dataset id."""
     kw: dict[int, list[str]] = {i: [] for i in ids}
     th: dict[int, list[str]] = {i: [] for i in ids}
@@ -152,7 +159,7 @@ def _fts_filter(conn: sa.Connection, terms: list[str]) -> tuple[sa.ColumnElement
         return cond, rank
     query = " & ".join(f"{t}:*" for t in terms)
     tsq = sa.func.to_tsquery(sa.literal_column("'simple'"), query)
-    vector = sa.literal_column("datasets.search_vector")
+    vector: sa.ColumnElement[Any] = sa.literal_column("datasets.search_vector")
     return vector.op("@@")(tsq), sa.func.ts_rank(vector, tsq)
 
 
@@ -204,7 +211,12 @@ def search(
     else:
         order = [sa.func.coalesce(datasets.c.modified, datasets.c.created_at).desc()]
     rows = conn.execute(
-        sa.select(*_DATASET_COLS).select_from(base).where(where).order_by(*order, datasets.c.id).limit(limit).offset(offset)
+        sa.select(*_DATASET_COLS)
+        .select_from(base)
+        .where(where)
+        .order_by(*order, datasets.c.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
     facets = _facets(conn, ids)
     return int(count), rows, facets
@@ -219,8 +231,16 @@ def _facets(conn: sa.Connection, ids: sa.Select[Any]) -> dict[str, list[tuple[st
         ("access_level", datasets.c.access_level, datasets),
         ("license", datasets.c.license_id, datasets),
         ("theme", dataset_themes.c.theme, datasets.join(dataset_themes, dataset_themes.c.dataset_id == datasets.c.id)),
-        ("keyword", dataset_keywords.c.keyword, datasets.join(dataset_keywords, dataset_keywords.c.dataset_id == datasets.c.id)),
-        ("format", sa.func.upper(resources.c.format), datasets.join(resources, resources.c.dataset_id == datasets.c.id)),
+        (
+            "keyword",
+            dataset_keywords.c.keyword,
+            datasets.join(dataset_keywords, dataset_keywords.c.dataset_id == datasets.c.id),
+        ),
+        (
+            "format",
+            sa.func.upper(resources.c.format),
+            datasets.join(resources, resources.c.dataset_id == datasets.c.id),
+        ),
     ]
     for name, col, source in specs:
         q = (
@@ -236,6 +256,7 @@ def _facets(conn: sa.Connection, ids: sa.Select[Any]) -> dict[str, list[tuple[st
 
 
 # --- resources and versions --------------------------------------------------------------------
+
 
 def list_resources(conn: sa.Connection, ds_id: int) -> Sequence[Row]:
     cur = resource_versions.alias("cur")
@@ -253,9 +274,7 @@ def list_resources(conn: sa.Connection, ds_id: int) -> Sequence[Row]:
 
 
 def get_resource(conn: sa.Connection, ds_id: int, name: str) -> Row | None:
-    return conn.execute(
-        sa.select(resources).where(resources.c.dataset_id == ds_id, resources.c.name == name)
-    ).first()
+    return conn.execute(sa.select(resources).where(resources.c.dataset_id == ds_id, resources.c.name == name)).first()
 
 
 def insert_resource(conn: sa.Connection, values: dict[str, Any]) -> int:

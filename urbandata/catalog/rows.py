@@ -158,7 +158,10 @@ def _decode_cursor(cursor: str, order: Sequence[Order], fields: dict[str, Schema
         version, keys = json.loads(raw)
         if not isinstance(version, int) or not isinstance(keys, list) or len(keys) != len(order) + 1:
             raise ValueError("shape")
-        typed = [None if k is None else typed_value(fields[o.column], str(k), "cursor") for o, k in zip(order, keys, strict=False)]
+        typed = [
+            None if k is None else typed_value(fields[o.column], str(k), "cursor")
+            for o, k in zip(order, keys, strict=False)
+        ]
         return version, [*typed, int(keys[-1])]
     except (ValueError, TypeError, KeyError, InvalidInput):
         raise InvalidInput(
@@ -202,12 +205,14 @@ def query_rows(ctx: RequestContext, stores: Stores, slug: str, resource: str, q:
     columns = list(q.columns) if q.columns else list(fields)
     unknown = [c for c in columns if c not in fields]
     if unknown:
-        raise InvalidInput(f"Unknown column {unknown[0]!r}", code="unknown_column", parameter="columns", column=unknown[0])
+        raise InvalidInput(
+            f"Unknown column {unknown[0]!r}", code="unknown_column", parameter="columns", column=unknown[0]
+        )
     where = build_conditions(fields, q.filters)
     rows = stores.datastore.select(table.table_ref, columns, where, order, q.limit + 1, after)
     more = len(rows) > q.limit
     rows = rows[: q.limit]
-    next_cursor = _encode_cursor(table.version, rows[-1][len(columns):]) if more and rows else None
+    next_cursor = _encode_cursor(table.version, rows[-1][len(columns) :]) if more and rows else None
     out = [{c: json_value(v, fields[c].type) for c, v in zip(columns, r, strict=False)} for r in rows]
     total = cached_count(stores, table, where) if q.count else None
     return RowsPage(table=table, fields=[fields[c] for c in columns], rows=out, next_cursor=next_cursor, total=total)
@@ -222,7 +227,9 @@ def iter_rows(
     columns = list(q.columns) if q.columns else list(fields)
     unknown = [c for c in columns if c not in fields]
     if unknown:
-        raise InvalidInput(f"Unknown column {unknown[0]!r}", code="unknown_column", parameter="columns", column=unknown[0])
+        raise InvalidInput(
+            f"Unknown column {unknown[0]!r}", code="unknown_column", parameter="columns", column=unknown[0]
+        )
     where = build_conditions(fields, q.filters)
     order = build_order(fields, q.sort)
     batches = stores.datastore.iter_batches(table.table_ref, columns, where, order)

@@ -45,6 +45,7 @@ FACETS = ("organization", "theme", "keyword", "format", "license", "access_level
 
 # --- organisations -----------------------------------------------------------------------------
 
+
 def create_org(ctx: RequestContext, stores: Stores, data: OrganizationIn) -> Organization:
     require_permission(ctx.actor, "org.create")
     with stores.engine.begin() as conn:
@@ -70,19 +71,28 @@ def get_org(ctx: RequestContext, stores: Stores, slug: str) -> Organization:
 
 def _org(r: Any) -> Organization:
     return Organization(
-        slug=r.slug, name=r.name, description=r.description, email=r.email, url=r.url,
+        slug=r.slug,
+        name=r.name,
+        description=r.description,
+        email=r.email,
+        url=r.url,
         dataset_count=int(getattr(r, "dataset_count", 0) or 0),
     )
 
 
 # --- datasets ----------------------------------------------------------------------------------
 
+
 def _search_text(meta: dict[str, Any], org_name: str, resource_names: list[str] | None = None) -> str:
     profile = load_profile()
     themes = [profile.label("themes", t) for t in meta.get("themes", [])]
     return index_text(
-        meta.get("title", ""), meta.get("description", ""), " ".join(meta.get("keywords", [])), org_name,
-        " ".join(themes), " ".join(resource_names or []),
+        meta.get("title", ""),
+        meta.get("description", ""),
+        " ".join(meta.get("keywords", [])),
+        org_name,
+        " ".join(themes),
+        " ".join(resource_names or []),
     )
 
 
@@ -107,7 +117,12 @@ def create_dataset(ctx: RequestContext, stores: Stores, slug: str, org: str, met
         require_permission(ctx.actor, "dataset.create", org)
         if repo.get_dataset(conn, slug):
             raise Conflict(f"Dataset {slug!r} exists already", code="dataset_exists", parameter="slug")
-        values = {**_columns(clean), "slug": slug, "org_id": org_row.id, "search_text": _search_text(clean, org_row.name)}
+        values = {
+            **_columns(clean),
+            "slug": slug,
+            "org_id": org_row.id,
+            "search_text": _search_text(clean, org_row.name),
+        }
         if clean.get("issued"):
             values["issued"] = dt.datetime.fromisoformat(clean["issued"]).replace(tzinfo=dt.UTC)
         repo.insert_dataset(conn, values, clean.get("keywords", []), clean.get("themes", []))
@@ -135,9 +150,18 @@ def _visible_dataset_row(ctx: RequestContext, conn: sa.Connection, slug: str) ->
 
 def _summary(row: Any, kw: list[str], th: list[str], fm: list[str]) -> DatasetSummary:
     return DatasetSummary(
-        slug=row.slug, title=row.title, description=row.description, organization=row.org_slug,
-        organization_name=row.org_name, access_level=row.access_level, license=row.license_id,
-        frequency=row.frequency, keywords=kw, themes=th, formats=fm, modified=row.modified,
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        organization=row.org_slug,
+        organization_name=row.org_name,
+        access_level=row.access_level,
+        license=row.license_id,
+        frequency=row.frequency,
+        keywords=kw,
+        themes=th,
+        formats=fm,
+        modified=row.modified,
     )
 
 
@@ -169,8 +193,15 @@ def get_dataset(ctx: RequestContext, stores: Stores, slug: str) -> Dataset:
 
 def _resource(r: Any) -> Resource:
     return Resource(
-        name=r.name, title=r.title, description=r.description, format=r.format, sql_table=r.sql_table,
-        current_version=r.current_version, row_count=r.row_count, schema=r.schema, updated_at=r.updated_at,
+        name=r.name,
+        title=r.title,
+        description=r.description,
+        format=r.format,
+        sql_table=r.sql_table,
+        current_version=r.current_version,
+        row_count=r.row_count,
+        schema=r.schema,
+        updated_at=r.updated_at,
     )
 
 
@@ -206,7 +237,11 @@ def search_datasets(
         name: [
             FacetValue(
                 value=v,
-                label=org_names.get(v, v) if name == "organization" else profile.label(vocab[name], v) if name in vocab else v,
+                label=org_names.get(v, v)
+                if name == "organization"
+                else profile.label(vocab[name], v)
+                if name in vocab
+                else v,
                 count=n,
             )
             for v, n in values
@@ -223,6 +258,7 @@ def search_datasets(
 
 
 # --- loads and versions ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TableHandle:
@@ -295,8 +331,14 @@ def ingest_file(
             res_row = repo.get_resource(conn, ds.id, name)
             if res_row is None:
                 res_id = repo.insert_resource(
-                    conn, {"dataset_id": ds.id, "name": name, "title": name, "sql_table": _sql_table(conn, slug, name),
-                           "format": result.format.upper()}
+                    conn,
+                    {
+                        "dataset_id": ds.id,
+                        "name": name,
+                        "title": name,
+                        "sql_table": _sql_table(conn, slug, name),
+                        "format": result.format.upper(),
+                    },
                 )
             else:
                 res_id = res_row.id
@@ -304,13 +346,22 @@ def ingest_file(
         table_ref = stores.datastore.install(result.staged, res_id, version)
         try:
             with stores.engine.begin() as conn:
-                repo.insert_version(conn, {
-                    "resource_id": res_id, "version": version, "table_ref": table_ref,
-                    "format": result.format.upper(), "source_name": display,
-                    "source_sha256": result.fingerprint.sha256, "source_size": result.fingerprint.size,
-                    "row_count": result.staged.row_count, "schema": result.schema.dump(), "report": result.report,
-                    "created_by": ctx.actor.username,
-                })
+                repo.insert_version(
+                    conn,
+                    {
+                        "resource_id": res_id,
+                        "version": version,
+                        "table_ref": table_ref,
+                        "format": result.format.upper(),
+                        "source_name": display,
+                        "source_sha256": result.fingerprint.sha256,
+                        "source_size": result.fingerprint.size,
+                        "row_count": result.staged.row_count,
+                        "schema": result.schema.dump(),
+                        "report": result.report,
+                        "created_by": ctx.actor.username,
+                    },
+                )
                 repo.make_current(conn, res_id, version, result.format.upper())
                 repo.touch_dataset(conn, ds.id)
                 sql_table = conn.execute(
@@ -341,7 +392,9 @@ def _resource_row(ctx: RequestContext, conn: sa.Connection, slug: str, resource:
     ds = _visible_dataset_row(ctx, conn, slug)
     res = repo.get_resource(conn, ds.id, resource)
     if res is None:
-        raise NotFound(f"Dataset {slug!r} has no resource {resource!r}", code="resource_not_found", parameter="resource")
+        raise NotFound(
+            f"Dataset {slug!r} has no resource {resource!r}", code="resource_not_found", parameter="resource"
+        )
     return ds, res
 
 
@@ -351,9 +404,17 @@ def list_versions(ctx: RequestContext, stores: Stores, slug: str, resource: str)
         rows = repo.list_versions(conn, res.id)
     return [
         Version(
-            version=r.version, current=r.version == res.current_version, created_at=r.created_at,
-            created_by=r.created_by, source_name=r.source_name, source_sha256=r.source_sha256,
-            source_size=r.source_size, format=r.format, row_count=r.row_count, schema=r.schema, report=r.report,
+            version=r.version,
+            current=r.version == res.current_version,
+            created_at=r.created_at,
+            created_by=r.created_by,
+            source_name=r.source_name,
+            source_sha256=r.source_sha256,
+            source_size=r.source_size,
+            format=r.format,
+            row_count=r.row_count,
+            schema=r.schema,
+            report=r.report,
         )
         for r in rows
     ]
@@ -375,10 +436,17 @@ def open_table(
             row = None
     if row is None:
         raise NotFound(
-            f"Resource {resource!r} has no such version", code="version_not_found", parameter="version" if version else "as_of"
+            f"Resource {resource!r} has no such version",
+            code="version_not_found",
+            parameter="version" if version else "as_of",
         )
     return TableHandle(
-        dataset=slug, resource=resource, sql_table=res.sql_table, version=row.version,
-        current_version=res.current_version, table_ref=row.table_ref,
-        schema=TableSchema.model_validate(row.schema), row_count=row.row_count,
+        dataset=slug,
+        resource=resource,
+        sql_table=res.sql_table,
+        version=row.version,
+        current_version=res.current_version,
+        table_ref=row.table_ref,
+        schema=TableSchema.model_validate(row.schema),
+        row_count=row.row_count,
     )

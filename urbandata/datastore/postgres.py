@@ -63,9 +63,7 @@ class PostgresDatastore(Datastore):
             with self._pool.connection() as conn, conn.transaction():
                 conn.execute(f"CREATE TABLE {self._table(ref)} (_rid bigint PRIMARY KEY, {cols})")
                 with (
-                    conn.cursor().copy(
-                        f"COPY {self._table(ref)} (_rid, {names}) FROM STDIN (FORMAT csv)"
-                    ) as copy,
+                    conn.cursor().copy(f"COPY {self._table(ref)} (_rid, {names}) FROM STDIN (FORMAT csv)") as copy,
                     csv_path.open("rb") as fh,
                 ):
                     while chunk := fh.read(_COPY_CHUNK):

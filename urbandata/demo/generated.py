@@ -12,11 +12,24 @@ from pathlib import Path
 
 # Kaiserslautern districts (illustrative selection of Stadtteile and Ortsbezirke)
 DISTRICTS = [
-    ("01", "Innenstadt-Ost"), ("02", "Innenstadt-West/Kotten"), ("03", "Innenstadt-Nord/Kaiserberg"),
-    ("04", "Innenstadt-Südwest"), ("05", "Grübentälchen/Volkspark"), ("06", "Betzenberg"),
-    ("07", "Lämmchesberg/Uni-Wohnstadt"), ("08", "Bännjerrück/Karl-Pfaff-Siedlung"), ("09", "Kaiserslautern-West"),
-    ("10", "Erzhütten/Wiesenthalerhof"), ("11", "Dansenberg"), ("12", "Einsiedlerhof"), ("13", "Erfenbach"),
-    ("14", "Erlenbach"), ("15", "Hohenecken"), ("16", "Mölschbach"), ("17", "Morlautern"), ("18", "Siegelbach"),
+    ("01", "Innenstadt-Ost"),
+    ("02", "Innenstadt-West/Kotten"),
+    ("03", "Innenstadt-Nord/Kaiserberg"),
+    ("04", "Innenstadt-Südwest"),
+    ("05", "Grübentälchen/Volkspark"),
+    ("06", "Betzenberg"),
+    ("07", "Lämmchesberg/Uni-Wohnstadt"),
+    ("08", "Bännjerrück/Karl-Pfaff-Siedlung"),
+    ("09", "Kaiserslautern-West"),
+    ("10", "Erzhütten/Wiesenthalerhof"),
+    ("11", "Dansenberg"),
+    ("12", "Einsiedlerhof"),
+    ("13", "Erfenbach"),
+    ("14", "Erlenbach"),
+    ("15", "Hohenecken"),
+    ("16", "Mölschbach"),
+    ("17", "Morlautern"),
+    ("18", "Siegelbach"),
 ]
 
 NOTE = "Generierte Beispieldaten – keine amtlichen Zahlen"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -158,6 +157,7 @@ class Dialect:
     footer_lines: list[str] = field(default_factory=list)
     field_count: int = 0
     footer_start_offset: int | None = None  # byte offset of footer_start_line
+    skip: int = 0  # records (blank lines count, a quoted field may span lines) before the first data row
 
 
 def _read_head(path: Path, encoding: str, limit: int = 512 * 1024) -> str:
@@ -172,7 +172,7 @@ def _read_head(path: Path, encoding: str, limit: int = 512 * 1024) -> str:
 def _split_lines(text: str) -> list[str]:
     """Physical lines as DuckDB sees them: split at LF only (str.splitlines also splits at \\x1c,
     \\x85, U+2028 ... which may occur inside fields), a trailing CR dropped."""
-    lines = text.split("\n")
+    lines = text.split("\n") if "\n" in text or "\r" not in text else text.split("\r")
     if lines and lines[-1] == "":
         lines.pop()
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
@@ -287,6 +287,7 @@ def detect_dialect(
         data_start_line=data_start_line,
         title_lines=[ln for ln in lines[:header_first_line] if ln.strip(" ;,\t|")],
         field_count=field_count,
+        skip=header_end,
     )
     _detect_footer(path, encoding, dialect, newline_count)
     return dialect

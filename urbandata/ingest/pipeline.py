@@ -6,7 +6,6 @@ DuckDB file is complete and checked before anyone installs it as a version.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from urbandata.webdeps import ContextDep, StoresDep
 from urbandata.catalog import service
 from urbandata.catalog.models import Dataset, Organization, SearchResult, Version
+from urbandata.webdeps import ContextDep, StoresDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -38,8 +38,14 @@ def datasets(
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchResult:
-    filters = {"organization": organization or [], "theme": theme or [], "keyword": keyword or [],
-               "format": format or [], "license": license or [], "access_level": access_level or []}
+    filters = {
+        "organization": organization or [],
+        "theme": theme or [],
+        "keyword": keyword or [],
+        "format": format or [],
+        "license": license or [],
+        "access_level": access_level or [],
+    }
     return service.search_datasets(ctx, stores, q, filters, sort, page, page_size)
 
 

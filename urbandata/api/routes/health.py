@@ -17,5 +17,9 @@ router = APIRouter(tags=["health"])
 def health(stores: StoresDep) -> dict[str, Any]:
     with stores.engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
-    return {"status": "ok", "version": __version__, "metadata": stores.engine.dialect.name,
-            "datastore": stores.datastore.kind}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "metadata": stores.engine.dialect.name,
+        "datastore": stores.datastore.kind,
+    }

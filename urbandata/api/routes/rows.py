@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from urbandata.webdeps import ContextDep, StoresDep
 from urbandata.catalog import rows as rows_service
+from urbandata.webdeps import ContextDep, StoresDep
 
 router = APIRouter(prefix="/api/v1", tags=["rows"])
 

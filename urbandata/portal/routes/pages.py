@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from urbandata.catalog import rows as rows_service
 from urbandata.catalog import service
 from urbandata.catalog.profile import load_profile
-from urbandata.webdeps import ContextDep, StoresDep
 from urbandata.portal.rendering import render
+from urbandata.webdeps import ContextDep, StoresDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,8 +36,14 @@ def search(
     access_level: Annotated[list[str] | None, Query()] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> HTMLResponse:
-    filters = {"organization": organization or [], "theme": theme or [], "keyword": keyword or [],
-               "format": format or [], "license": license or [], "access_level": access_level or []}
+    filters = {
+        "organization": organization or [],
+        "theme": theme or [],
+        "keyword": keyword or [],
+        "format": format or [],
+        "license": license or [],
+        "access_level": access_level or [],
+    }
     result = service.search_datasets(ctx, stores, q, filters, page=page)
     return render(request, "search.html", result=result, q=q, filters=filters)
 

@@ -1,0 +1,44 @@
+# urbandata: two commands on a fresh machine (only Python and pip needed):
+#   make run    set up, load the demo data and serve on http://127.0.0.1:8000 (embedded default)
+#   make test   set up and run linters, type checks and the test suite
+VENV ?= .venv
+DATA ?= ./data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTHON ?= python3
+UD = $(VENV)/bin/urbandata
+
+.PHONY: install run demo serve test lint typecheck pytest contract bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(UD) --data-dir $(DATA) init
+	$(UD) --data-dir $(DATA) demo
+	$(UD) --data-dir $(DATA) serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check urbandata tests benchmarks
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck pytest
+
+contract: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python ../shared/checks/contract.py
+
+bench: install
+	$(VENV)/bin/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) $(DATA) .mypy_cache .ruff_cache .pytest_cache
