@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urbandata import __version__
 from urbandata.api.errors import install_error_handlers
-from urbandata.api.routes import datasets, health, rows
+from urbandata.api.routes import datasets, exports, health, rows, sql
 from urbandata.config import Settings
 from urbandata.errors import UrbanDataError
 from urbandata.portal.rendering import error_page
@@ -69,5 +69,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(rows.router)
+    app.include_router(exports.router)
+    app.include_router(sql.router)
     app.include_router(pages.router)
     return app

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     )
     api_max_limit: int = Field(default=10000, description="Largest `limit` the rows API accepts.")
     api_default_limit: int = Field(default=100, description="Rows per page when `limit` is not given.")
+    sql_max_rows: int = Field(default=10000, description="Most rows a SQL query returns (the rest is cut, `truncated`).")
+    sql_timeout_seconds: float = Field(default=10.0, description="A SQL query running longer is stopped.")
     public_url: str | None = Field(
         default=None, description="Public base URL of the platform, used in links; default: from the request."
     )

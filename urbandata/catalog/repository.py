@@ -331,3 +331,32 @@ def version_as_of(conn: sa.Connection, resource_id: int, at: dt.datetime) -> Row
 
 def all_table_refs(conn: sa.Connection) -> set[str]:
     return {r.table_ref for r in conn.execute(sa.select(resource_versions.c.table_ref))}
+
+
+def sql_tables(conn: sa.Connection, visible: sa.ColumnElement[bool], names: list[str] | None) -> Sequence[Row]:
+    """Current versions of the resources readable under `visible`, by stable SQL name."""
+    q = (
+        sa.select(
+            resources.c.sql_table,
+            resources.c.name,
+            datasets.c.slug,
+            resource_versions.c.table_ref,
+            resource_versions.c.schema,
+        )
+        .select_from(
+            resources.join(datasets, datasets.c.id == resources.c.dataset_id)
+            .join(organizations, organizations.c.id == datasets.c.org_id)
+            .join(
+                resource_versions,
+                sa.and_(
+                    resource_versions.c.resource_id == resources.c.id,
+                    resource_versions.c.version == resources.c.current_version,
+                ),
+            )
+        )
+        .where(visible)
+        .order_by(resources.c.sql_table)
+    )
+    if names is not None:
+        q = q.where(sa.func.lower(resources.c.sql_table).in_(names))
+    return conn.execute(q).all()

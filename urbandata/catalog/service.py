@@ -272,6 +272,7 @@ class TableHandle:
     table_ref: str
     schema: TableSchema
     row_count: int
+    access_level: str
 
 
 def _sql_table(conn: sa.Connection, slug: str, name: str) -> str:
@@ -425,7 +426,7 @@ def open_table(
 ) -> TableHandle:
     """The version of a resource to read: the current one, a numbered one, or the one current at `as_of`."""
     with stores.engine.connect() as conn:
-        _, res = _resource_row(ctx, conn, slug, resource)
+        ds, res = _resource_row(ctx, conn, slug, resource)
         if version is not None:
             row = repo.get_version(conn, res.id, version)
         elif as_of is not None:
@@ -449,4 +450,22 @@ def open_table(
         table_ref=row.table_ref,
         schema=TableSchema.model_validate(row.schema),
         row_count=row.row_count,
+        access_level=ds.access_level,
     )
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    sql_table: str
+    dataset: str
+    resource: str
+    table_ref: str
+    schema: dict[str, Any]
+
+
+def readable_sql_tables(ctx: RequestContext, stores: Stores, names: list[str] | None = None) -> list[SqlTable]:
+    """The tables `ctx.actor` may query in SQL (all, or those of `names`), at their current versions."""
+    levels, orgs = readable_scope(ctx.actor)
+    with stores.engine.connect() as conn:
+        rows = repo.sql_tables(conn, repo.visible_clause(levels, orgs), names)
+    return [SqlTable(r.sql_table, r.slug, r.name, r.table_ref, r.schema) for r in rows]

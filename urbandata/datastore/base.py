@@ -23,6 +23,13 @@ class Column:
 
 
 @dataclass(frozen=True)
+class SqlResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+
+
+@dataclass(frozen=True)
 class StagedTable:
     """A fully loaded and checked table `data` in a standalone DuckDB file."""
 
@@ -82,6 +89,14 @@ class Datastore(ABC):
         batch_size: int = 10000,
     ) -> Iterator[list[tuple[Any, ...]]]:
         """All matching rows in batches, streamed (bounded memory)."""
+
+    @abstractmethod
+    def run_sql(self, sql: str, tables: dict[str, str], max_rows: int, timeout_s: float) -> SqlResult:
+        """Run a checked read-only query in a sandbox that sees only `tables` (stable name -> table_ref).
+
+        The sandbox has no file or network access, cannot change settings or data, and stops after
+        `timeout_s`; at most `max_rows` rows come back (`truncated` tells whether there were more).
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from urbandata.datastore.base import Column, Datastore, StagedTable
-from urbandata.datastore.sql import Condition, Order, SqlBuilder, quote_ident
+from urbandata.datastore.base import Column, Datastore, SqlResult, StagedTable
+from urbandata.datastore.sql import Condition, Order, SqlBuilder, SqlFailed, SqlTimeout, quote_ident
 
 _REF = re.compile(r"^r(\d+)/v(\d+)$")
 
@@ -132,5 +132,42 @@ class DuckDBDatastore(Datastore):
         finally:
             cur.close()
 
+    def run_sql(self, sql: str, tables: dict[str, str], max_rows: int, timeout_s: float) -> SqlResult:
+        con = _sandbox({name: self.path(ref) for name, ref in tables.items()})
+        timer = threading.Timer(timeout_s, con.interrupt)
+        timer.start()
+        try:
+            cur = con.execute(sql)
+            columns = [d[0] for d in cur.description or []]
+            rows = cur.fetchmany(max_rows + 1)
+        except duckdb.InterruptException:
+            raise SqlTimeout(f"The query ran longer than {timeout_s:g} s and was stopped.") from None
+        except duckdb.Error as exc:
+            raise SqlFailed(str(exc).splitlines()[0][:300]) from None
+        finally:
+            timer.cancel()
+            con.close()
+        return SqlResult(columns=columns, rows=rows[:max_rows], truncated=len(rows) > max_rows)
+
     def close(self) -> None:
         self._con.close()
+
+
+def _sandbox(root_paths: dict[str, Path]) -> duckdb.DuckDBPyConnection:
+    """A throw-away in-memory engine that sees exactly the given version files, then is locked down."""
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "threads": "2",
+            "memory_limit": "1GB",
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+            "allow_community_extensions": "false",
+        },
+    )
+    for i, (name, path) in enumerate(sorted(root_paths.items())):
+        con.execute(f"ATTACH '{path}' AS src{i} (READ_ONLY)")
+        con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM src{i}.data")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con

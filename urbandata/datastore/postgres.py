@@ -17,9 +17,10 @@ import psycopg
 from psycopg import sql as psql
 from psycopg_pool import ConnectionPool
 
-from urbandata.datastore.base import Column, Datastore, StagedTable
-from urbandata.datastore.sql import Condition, Order, SqlBuilder, quote_ident
+from urbandata.datastore.base import Column, Datastore, SqlResult, StagedTable
+from urbandata.datastore.sql import Condition, Order, SqlBuilder, SqlFailed, SqlTimeout, quote_ident
 from urbandata.datastore.types import POSTGRES_TYPES
+from urbandata.errors import ConfigError
 
 _REF = re.compile(r"^r\d+_v\d+$")
 _COPY_CHUNK = 1 << 20
@@ -34,9 +35,23 @@ class PostgresDatastore(Datastore):
 
     def __init__(self, url: str, schema: str = "urbandata_data") -> None:
         self.schema = schema
+        self.reader_role = f"{schema}_reader"[:63]
         self._pool = ConnectionPool(_libpq_url(url), min_size=1, max_size=8, open=True, kwargs={"autocommit": True})
         with self._pool.connection() as conn:
             conn.execute(psql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psql.Identifier(schema)))
+            self._ensure_reader(conn)
+
+    def _ensure_reader(self, conn: psycopg.Connection[Any]) -> None:
+        """The role SQL queries run as: it may read the published views and nothing else."""
+        role = psql.Identifier(self.reader_role)
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.reader_role,)).fetchone()
+        try:
+            if not exists:
+                conn.execute(psql.SQL("CREATE ROLE {} NOLOGIN").format(role))
+            conn.execute(psql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(psql.Identifier(self.schema), role))
+            conn.execute(psql.SQL("GRANT {} TO CURRENT_USER").format(role))
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # run_sql then refuses to run: the operator has to create the role (see README)
 
     def _qualified(self, name: str) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(name)}"
@@ -89,6 +104,7 @@ class PostgresDatastore(Datastore):
         with self._pool.connection() as conn, conn.transaction():
             conn.execute(f"DROP VIEW IF EXISTS {view}")
             conn.execute(f"CREATE VIEW {view} AS SELECT {names} FROM {self._table(table_ref)}")
+            conn.execute(f"GRANT SELECT ON {view} TO {quote_ident(self.reader_role)}")
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
@@ -132,8 +148,31 @@ class PostgresDatastore(Datastore):
             while batch := cur.fetchmany(batch_size):
                 yield batch
 
+    def run_sql(self, sql: str, tables: dict[str, str], max_rows: int, timeout_s: float) -> SqlResult:
+        """Run as the reader role in a read-only transaction with a statement timeout.
+
+        `tables` are the current versions, which the views of the same names show.
+        """
+        with self._pool.connection() as conn:
+            has_role = conn.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (self.reader_role,)).fetchone()
+            if not has_role or not has_role[0]:
+                raise ConfigError(
+                    f"SQL is not available: the PostgreSQL role {self.reader_role} is missing.", code="sql_unavailable"
+                )
+            try:
+                with conn.transaction():
+                    conn.execute("SET TRANSACTION READ ONLY")
+                    conn.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout_s * 1000))}")
+                    conn.execute(f"SET LOCAL ROLE {quote_ident(self.reader_role)}")
+                    conn.execute(f"SET LOCAL search_path TO {quote_ident(self.schema)}")
+                    cur = conn.execute(sql)
+                    columns = [d.name for d in cur.description or []]
+                    rows = cur.fetchmany(max_rows + 1)
+            except psycopg.errors.QueryCanceled:
+                raise SqlTimeout(f"The query ran longer than {timeout_s:g} s and was stopped.") from None
+            except psycopg.Error as exc:
+                raise SqlFailed(str(exc).splitlines()[0][:300]) from None
+        return SqlResult(columns=columns, rows=rows[:max_rows], truncated=len(rows) > max_rows)
+
     def close(self) -> None:
         self._pool.close()
-
-
-__all__ = ["PostgresDatastore", "psycopg"]

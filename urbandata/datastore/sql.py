@@ -6,9 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from urbandata.errors import InvalidInput, UrbanDataError
+
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "prefix", "isnull"]
 OPS: tuple[Op, ...] = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "prefix", "isnull")
 _CMP = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+class SqlFailed(InvalidInput):
+    code = "sql_error"
+
+
+class SqlTimeout(UrbanDataError):
+    status = 400
+    code = "sql_timeout"
 
 
 @dataclass(frozen=True)

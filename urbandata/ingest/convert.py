@@ -42,6 +42,12 @@ def text_conversion(field: SchemaField, raw: str) -> tuple[str, str | None]:
             d = "\\." if (field.decimal_char or ".") == "." else field.decimal_char or "."
             pattern = lit(f"^[+-]?(\\d{{1,3}}({g}\\d{{3}})*|\\d+)({d}\\d+)?$")
             typed = f"CASE WHEN regexp_matches(trim({raw}), {pattern}) THEN {typed} END"
+        if field.inferred:
+            # A leading zero in a column inferred as a number means it holds codes (a postal code
+            # "01067" after 20,000 rows of "10115"): fail, so the column is kept as text.
+            # (a plain string comparison is the cheapest test for "0 followed by a digit")
+            lead = f"({raw} >= '00' AND {raw} < '0:')"
+            return typed, f"{raw} IS NOT NULL AND ({typed} IS NULL OR {lead})"
     elif t == "boolean":
         trues = field.true_values or ["true", "ja", "j", "wahr", "yes", "x", "1"]
         falses = field.false_values or ["false", "nein", "n", "falsch", "no", "0"]

@@ -79,7 +79,7 @@ def _record_start(fh: BinaryIO, position: int) -> int:
     """DuckDB's rejects table points at (1-based) or just before a record (a CR/LF left over): skip those."""
     pos = max(0, position - 1)
     fh.seek(pos)
-    while (b := fh.read(1)) in (b"\r", b"\n"):
+    while fh.read(1) in (b"\r", b"\n"):
         pos += 1
     return pos
 

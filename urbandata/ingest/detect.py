@@ -18,9 +18,12 @@ from urbandata.errors import IngestError
 
 CHUNK = 1 << 20
 DELIMITERS = [";", "\t", "|", ","]
+SINGLE_COLUMN = "\x1f"  # the "delimiter" of a one-column file: the unit separator, which text never contains
 # UTF-8 sequences for Latin letters with accents/umlauts, the euro sign and typographic quotes and dashes.
 # Seen next to bytes that are not UTF-8, they mean the file mixes two encodings.
-_UTF8_UMLAUT = re.compile(rb"[\xc3][\x80-\xbf]|\xc2[\xa0-\xbf]|\xe2\x82\xac|\xe2\x80[\x93\x94\x98\x99\x9a\x9c\x9d\x9e\xa6]")
+_UTF8_UMLAUT = re.compile(
+    rb"[\xc3][\x80-\xbf]|\xc2[\xa0-\xbf]|\xe2\x82\xac|\xe2\x80[\x93\x94\x98\x99\x9a\x9c\x9d\x9e\xa6]"
+)
 # bytes that have no character in Windows-1252 (in Latin-1 they are C1 control codes, never used in text)
 _NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
@@ -233,8 +236,12 @@ def _choose_delimiter(lines: list[str]) -> str:
         if best is None or key[:2] > best[:2]:
             best = key
     if best is None:
-        return ","  # a single-column file
+        return SINGLE_COLUMN
     return best[2]
+
+
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+_MARKERS = {"k.A.", "k. A.", "n.v.", "n. v.", "n.a.", "x", "X"}
 
 
 def _numeric(cell: str) -> bool:
@@ -273,8 +280,11 @@ def detect_dialect(
     }
     while header_end < len(rows) and numeric_cols and len(rows[header_end]) == field_count:
         cells = rows[header_end]
-        texty = [j for j in numeric_cols if cells[j].strip() and not _numeric(cells[j])]
-        if len(texty) >= max(1, len(numeric_cols) // 2):
+        # a header row has words where the data has numbers, and no number there itself
+        # (a first data row with a missing marker "-" or a unit "1,5 €" is not a header row)
+        texty = [j for j in numeric_cols if _LETTERS.search(cells[j]) and cells[j].strip() not in _MARKERS]
+        numbers = [j for j in numeric_cols if cells[j].strip() and _numeric(cells[j])]
+        if not numbers and len(texty) >= max(1, len(numeric_cols) // 2):
             header_end += 1
         else:
             break

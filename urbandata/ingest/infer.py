@@ -23,6 +23,11 @@ _NUM_DE = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+")
 _NUM_EN = re.compile(r"[+-]?(\d+\.\d+|\.\d+|\d+(\.\d+)?[eE][+-]?\d+)")
 _NUM_EN_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+\.\d+")
 _LEADING_ZERO = re.compile(r"[+-]?0\d+")
+_LONG_DIGITS = re.compile(r"[+-]?\d{19,}")  # beyond BIGINT: an identifier, not a quantity
+# column names that announce a code (postal code, official municipality/region key), kept as text
+_CODE_NAME = re.compile(
+    r"(?i)(^|[^a-zäöü])(plz|postleitzahl|ags|ars|gkz)([^a-zäöü]|$)|schl(ü|ue)ssel|kennziffer"
+)
 
 _DATE_FORMATS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}"), "%d.%m.%Y"),
@@ -62,7 +67,8 @@ def _plausible_date(v: str, fmt: str) -> bool:
 
 def infer_field(name: str, sample: Sequence[str | None], locale: Locale) -> SchemaField:
     """Infer one column's field from its sample values (None = missing)."""
-    values = [v.strip() for v in sample if v is not None and v.strip() != ""]
+    # distinct values suffice (and are much fewer in a column of districts or dates)
+    values = [v for v in dict.fromkeys(v.strip() for v in sample if v is not None) if v]
     field = SchemaField(name=name, type="string", inferred=True)
     if not values:
         return field
@@ -71,8 +77,10 @@ def infer_field(name: str, sample: Sequence[str | None], locale: Locale) -> Sche
         trues = sorted({v for v in values if v.lower() in TRUE_WORDS})
         falses = sorted({v for v in values if v.lower() in FALSE_WORDS})
         return SchemaField(name=name, type="boolean", trueValues=trues, falseValues=falses, inferred=True)
-    if any(_LEADING_ZERO.fullmatch(v) for v in values):
+    if any(_LEADING_ZERO.fullmatch(v) or _LONG_DIGITS.fullmatch(v) for v in values):
         return field  # codes such as AGS 07312000, postal codes, district numbers "04"
+    if _CODE_NAME.search(name) and _all(values, _INT):
+        return field  # a postal code or AGS column without a leading zero in the sample is still a code
     if _all(values, _INT):
         return SchemaField(name=name, type="integer", inferred=True)
     grouped_de = [v for v in values if _INT_DE_GROUPED.fullmatch(v)]
@@ -90,7 +98,9 @@ def infer_field(name: str, sample: Sequence[str | None], locale: Locale) -> Sche
         )
     if all(_INT.fullmatch(v) or _NUM_EN.fullmatch(v) for v in values):
         return SchemaField(name=name, type="number", inferred=True)
-    if locale == "en" and all(_INT.fullmatch(v) or _NUM_EN.fullmatch(v) or _NUM_EN_GROUPED.fullmatch(v) for v in values):
+    if locale == "en" and all(
+        _INT.fullmatch(v) or _NUM_EN.fullmatch(v) or _NUM_EN_GROUPED.fullmatch(v) for v in values
+    ):
         return SchemaField(name=name, type="number", groupChar=",", inferred=True)
     for pattern, fmt in _DATE_FORMATS:
         if _all(values, pattern) and all(_plausible_date(v, fmt) for v in values):

@@ -100,7 +100,9 @@ def _reader(fmt: str) -> Callable[..., RawSource]:
     raise InvalidInput(f"Unsupported format {fmt}", code="unknown_format")
 
 
-def _schema_for(source: RawSource, con: duckdb.DuckDBPyConnection, given: TableSchema | None) -> TableSchema:
+def _schema_for(
+    source: RawSource, con: duckdb.DuckDBPyConnection, given: TableSchema | None, file: str | None = None
+) -> TableSchema:
     names = [c.name for c in source.columns]
     if given is not None:
         unknown = [f.name for f in given.fields if f.name not in names]
@@ -109,6 +111,7 @@ def _schema_for(source: RawSource, con: duckdb.DuckDBPyConnection, given: TableS
                 f"The Table Schema names column(s) not in the file: {', '.join(unknown)}. "
                 f"The file has: {', '.join(names[:30])}",
                 code="schema_mismatch",
+                file=file,
                 column=unknown[0],
             )
     text_cols = [c for c in source.columns if c.raw_type.upper() == "VARCHAR"]
@@ -153,10 +156,17 @@ def _raw_expr(source: RawSource, name: str, missing: list[str]) -> str:
     return f"(CASE WHEN trim({ref}) IN ({markers}) THEN NULL ELSE {ref} END)"
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection, source: RawSource, schema: TableSchema
-) -> tuple[dict[str, int], list[str]]:
-    """CREATE the typed table with one failure flag per converted column; return failure counts."""
+@dataclass
+class _Loaded:
+    counts: dict[str, int]  # failure flag column -> number of rows whose value does not convert
+    flags: list[str]  # all failure flag columns (the raw value where conversion failed, else NULL)
+    rows: int  # rows in out.data, bad ones included
+    empty_rows: int  # rows with every column NULL
+    empty_columns: list[str]  # unnamed columns with no value at all (e.g. from a trailing delimiter)
+
+
+def _load(con: duckdb.DuckDBPyConnection, source: RawSource, schema: TableSchema) -> _Loaded:
+    """CREATE the typed table with one failure flag per converted column, then count in one scan."""
     con.execute("DROP TABLE IF EXISTS out.data")
     selects: list[str] = []
     flags: list[str] = []
@@ -166,17 +176,29 @@ def _load(
         raw = _raw_expr(source, f.name, schema.missing_values)
         typed, failed = native_conversion(f, raw, raw_types[f.name] if raw_types[f.name] != "GEOJSON" else "VARCHAR")
         selects.append(f"{typed} AS {quote_ident(f.name)}")
+        if failed and schema.missing_values and raw_types[f.name].upper() == "VARCHAR":
+            # a missing-value marker with spaces around it (" - ") is missing, not a bad value
+            markers = ", ".join("'" + m.replace("'", "''") + "'" for m in schema.missing_values)
+            failed = f"({failed}) AND trim({raw}) NOT IN ({markers})"
         if failed:
             flag = f"__bad_{i}"
-            flags.append(f"({failed}) AS {flag}")
+            # the flag keeps the raw value of a failed conversion, so the report needs no second scan
+            flags.append(f"CASE WHEN {failed} THEN CAST({raw} AS VARCHAR) END AS {flag}")
             flag_names.append(flag)
     con.execute(f"CREATE TABLE out.data AS SELECT {', '.join(selects + flags)} FROM {source.relation}")
-    if not flag_names:
-        return {}, []
-    sums = ", ".join(f"count(*) FILTER (WHERE {f})" for f in flag_names)
-    row = con.execute(f"SELECT {sums} FROM out.data").fetchone() or ()
-    counts = {flag: int(n) for flag, n in zip(flag_names, row, strict=True) if n}
-    return counts, flag_names
+    unnamed = [
+        c.name for c in source.columns if source.format == "csv" and not c.source_name.strip()
+    ]
+    all_null = " AND ".join([f"{quote_ident(f.name)} IS NULL" for f in schema.fields] + [
+        f"{f} IS NULL" for f in flag_names
+    ]) or "false"
+    aggs = [f"count({f})" for f in flag_names] + [f"count({quote_ident(c)})" for c in unnamed]
+    aggs += [f"count(*) FILTER (WHERE {all_null})", "count(*)"]
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM out.data").fetchone() or (0,) * len(aggs)
+    values = [int(v) for v in row]
+    counts = {flag: n for flag, n in zip(flag_names, values, strict=False) if n}
+    empty_columns = [c for c, n in zip(unnamed, values[len(flag_names):], strict=False) if n == 0]
+    return _Loaded(counts, flag_names, rows=values[-1], empty_rows=values[-2], empty_columns=empty_columns)
 
 
 def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResult:
@@ -191,7 +213,7 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
             f"The file is {size:,} bytes; the limit is {options.max_bytes:,} bytes.", file=name, size=size
         )
     fmt = detect_format(path, name, options.format)
-    fp = fingerprint(path, text=fmt in TEXT_FORMATS)
+    fp = fingerprint(path, text=fmt in TEXT_FORMATS, name=name)
     if fp.size == 0:
         raise IngestError("The file is empty.", code="empty_file", file=name)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -218,14 +240,15 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
             source = reader(path, fp, con, work_dir, **kwargs)
         if not source.columns:
             raise IngestError("The file has no columns.", code="no_columns", file=name)
-        schema = _schema_for(source, con, options.schema)
+        schema = _schema_for(source, con, options.schema, name)
         demoted: list[str] = []
         try:
-            counts, flags = _load(con, source, schema)
+            loaded = _load(con, source, schema)
             while True:
+                # an inferred type that a later row contradicts (the sample did not show it): keep as text
                 bad_inferred = [
                     schema.fields[int(flag.removeprefix("__bad_"))]
-                    for flag in counts
+                    for flag in loaded.counts
                     if schema.fields[int(flag.removeprefix("__bad_"))].inferred
                 ]
                 if not bad_inferred:
@@ -233,34 +256,40 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
                 for f in bad_inferred:
                     demoted.append(f"{f.name} ({f.type})")
                     idx = schema.fields.index(f)
-                    schema.fields[idx] = SchemaField(name=f.name, type="string", inferred=True,
-                                                     **({"x-source-name": f.source_name} if f.source_name else {}))
-                counts, flags = _load(con, source, schema)
+                    schema.fields[idx] = SchemaField(
+                        name=f.name, type="string", inferred=True, source_name=f.source_name
+                    )
+                loaded = _load(con, source, schema)
         except duckdb.Error as exc:
             raise IngestError(f"The file could not be read: {str(exc).splitlines()[0][:300]}",
                               code="unreadable", file=name) from exc
+        counts, flags = loaded.counts, loaded.flags
         collect = source.extra.get("collect_rejects")
+        structural_count = 0
         if callable(collect):
-            collect()
+            structural_count = int(collect(options.max_rejects_reported) or 0)
         rejects = list(source.structural_rejects)
-        rejected_rows = {r.line for r in rejects}
+        structural_count = max(structural_count, len({r.line for r in rejects}))
+        bad_rows = 0
         if counts:
             rejects += _conversion_rejects(con, source, schema, counts, options.max_rejects_reported)
-            where = " OR ".join(counts)
+            where = " OR ".join(f"{flag} IS NOT NULL" for flag in counts)
             n_bad = con.execute(f"SELECT count(*) FROM out.data WHERE {where}").fetchone()
-            rejected_count = len(rejected_rows) + int(n_bad[0] if n_bad else 0)
+            bad_rows = int(n_bad[0]) if n_bad else 0
             con.execute(f"DELETE FROM out.data WHERE {where}")
-        else:
-            rejected_count = len(rejected_rows)
+        rejects.sort(key=lambda r: (r.line is None, r.line or 0, r.column or ""))
+        rejected_count = structural_count + bad_rows
         for flag in flags:
             con.execute(f"ALTER TABLE out.data DROP COLUMN {flag}")
-        all_null = " AND ".join(f"{quote_ident(f.name)} IS NULL" for f in schema.fields)
-        empty = con.execute(f"SELECT count(*) FROM out.data WHERE {all_null}").fetchone()
-        empty_rows = int(empty[0]) if empty else 0
+        empty_rows = loaded.empty_rows
         if empty_rows:
+            all_null = " AND ".join(f"{quote_ident(f.name)} IS NULL" for f in schema.fields)
             con.execute(f"DELETE FROM out.data WHERE {all_null}")
-        total = con.execute("SELECT count(*) FROM out.data").fetchone()
-        row_count = int(total[0]) if total else 0
+        dropped = loaded.empty_columns if len(loaded.empty_columns) < len(schema.fields) else []
+        for col in dropped:
+            con.execute(f"ALTER TABLE out.data DROP COLUMN {quote_ident(col)}")
+        schema.fields = [f for f in schema.fields if f.name not in dropped]
+        row_count = loaded.rows - bad_rows - empty_rows
         if row_count == 0:
             if rejects:
                 first = rejects[0]
@@ -280,6 +309,8 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
         notes.append("kept as text because some values do not fit the inferred type: " + ", ".join(demoted))
     if empty_rows:
         notes.append(f"{empty_rows} empty row(s) skipped")
+    if dropped:
+        notes.append("empty column(s) without a header dropped: " + ", ".join(dropped))
     report = {
         "file": name,
         "format": fmt,
@@ -306,33 +337,30 @@ def _conversion_rejects(
     con: duckdb.DuckDBPyConnection, source: RawSource, schema: TableSchema, counts: dict[str, int], limit: int
 ) -> list[Reject]:
     """Rows whose value does not convert under a type the user gave: line, column and value."""
-    out: list[Reject] = []
+    found: list[tuple[int, SchemaField, str]] = []
     for flag in counts:
         f = schema.fields[int(flag.removeprefix("__bad_"))]
-        rows = con.execute(f"SELECT rowid FROM out.data WHERE {flag} ORDER BY rowid LIMIT {limit}").fetchall()
-        indexes = [int(r[0]) for r in rows]
-        values = _raw_values(con, source, f.name, indexes)
-        for idx in indexes:
-            where = source.locate(idx)
-            out.append(
-                Reject(
-                    line=where.get("line"),
-                    column=f.name,
-                    reason=f"value does not fit type {f.type}" + (f" (format {f.format})" if f.format else ""),
-                    value=values.get(idx),
-                    location={k: v for k, v in where.items() if k != "line"},
-                )
+        rows = con.execute(
+            f"SELECT rowid, {flag} FROM out.data WHERE {flag} IS NOT NULL ORDER BY rowid LIMIT {int(limit)}"
+        ).fetchall()
+        found += [(int(r[0]), f, str(r[1])) for r in rows]
+    found.sort(key=lambda t: t[0])
+    found = found[:limit]
+    locate_many = source.extra.get("locate_many")
+    if callable(locate_many):
+        where_of: dict[int, dict[str, Any]] = locate_many([i for i, _, _ in found])
+    else:
+        where_of = {i: source.locate(i) for i, _, _ in found}
+    out: list[Reject] = []
+    for idx, f, value in found:
+        where = where_of.get(idx) or {}
+        out.append(
+            Reject(
+                line=where.get("line"),
+                column=f.name,
+                reason=f"value does not fit type {f.type}" + (f" (format {f.format})" if f.format else ""),
+                value=value,
+                location={k: v for k, v in where.items() if k != "line"},
             )
-    out.sort(key=lambda r: (r.line or 0, r.column or ""))
-    return out[:limit]
-
-
-def _raw_values(con: duckdb.DuckDBPyConnection, source: RawSource, column: str, indexes: list[int]) -> dict[int, str]:
-    if not indexes:
-        return {}
-    wanted = set(indexes)
-    last = max(indexes)
-    rows = con.execute(
-        f"SELECT CAST({quote_ident(column)} AS VARCHAR) FROM {source.relation} LIMIT {last + 1}"
-    ).fetchall()
-    return {i: rows[i][0] for i in wanted if i < len(rows)}
+        )
+    return out
