@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urbandata import __version__
 from urbandata.api.errors import install_error_handlers
-from urbandata.api.routes import datasets, exports, health, rows, sql
+from urbandata.api.openapi import ERROR_RESPONSES
+from urbandata.api.routes import accounts, aggregate, datasets, docs, exports, health, rows, sql
 from urbandata.config import Settings
 from urbandata.errors import UrbanDataError
 from urbandata.portal.rendering import error_page
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -67,9 +69,12 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
         app.add_exception_handler(cls, dispatch)
 
     app.include_router(health.router)
+    app.include_router(accounts.router)
     app.include_router(datasets.router)
     app.include_router(rows.router)
+    app.include_router(aggregate.router)
     app.include_router(exports.router)
     app.include_router(sql.router)
+    app.include_router(docs.router)
     app.include_router(pages.router)
     return app

@@ -20,7 +20,12 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UrbanDataError)
     async def _domain(_request: Request, exc: UrbanDataError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+        headers = {}
+        if exc.status == 429 and "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="urbandata", Basic realm="urbandata"'
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from urbandata.auth.policy import Scope
+
 from urbandata.db.tables import (
     dataset_keywords,
     dataset_themes,
@@ -55,12 +57,14 @@ def list_orgs(conn: sa.Connection, visible: sa.ColumnElement[bool]) -> Sequence[
 # --- visibility --------------------------------------------------------------------------------
 
 
-def visible_clause(levels: list[str], orgs: list[str]) -> sa.ColumnElement[bool]:
-    """SQL form of auth.policy.readable_scope: levels readable everywhere, plus restricted data of `orgs`."""
-    clause: sa.ColumnElement[bool] = datasets.c.access_level.in_(levels)
-    if orgs and "restricted" not in levels:
-        clause = sa.or_(clause, sa.and_(datasets.c.access_level == "restricted", organizations.c.slug.in_(orgs)))
-    return clause
+def visible_clause(scope: Scope) -> sa.ColumnElement[bool]:
+    """SQL form of auth.policy.readable_scope (needs datasets joined with organizations)."""
+    parts: list[sa.ColumnElement[bool]] = [datasets.c.access_level.in_(sorted(scope.everywhere))]
+    for org, levels in sorted(scope.per_org.items()):
+        parts.append(sa.and_(organizations.c.slug == org, datasets.c.access_level.in_(sorted(levels))))
+    for slug, levels in sorted(scope.per_dataset.items()):
+        parts.append(sa.and_(datasets.c.slug == slug, datasets.c.access_level.in_(sorted(levels))))
+    return sa.or_(*parts)
 
 
 # --- datasets ----------------------------------------------------------------------------------
@@ -342,6 +346,9 @@ def sql_tables(conn: sa.Connection, visible: sa.ColumnElement[bool], names: list
             datasets.c.slug,
             resource_versions.c.table_ref,
             resource_versions.c.schema,
+            resources.c.masked_columns,
+            datasets.c.access_level,
+            organizations.c.slug.label("org_slug"),
         )
         .select_from(
             resources.join(datasets, datasets.c.id == resources.c.dataset_id)
@@ -360,3 +367,7 @@ def sql_tables(conn: sa.Connection, visible: sa.ColumnElement[bool], names: list
     if names is not None:
         q = q.where(sa.func.lower(resources.c.sql_table).in_(names))
     return conn.execute(q).all()
+
+
+def set_masked_columns(conn: sa.Connection, resource_id: int, columns: list[str]) -> None:
+    conn.execute(resources.update().where(resources.c.id == resource_id).values(masked_columns=columns or None))

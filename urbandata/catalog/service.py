@@ -17,7 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from urbandata.auth.actor import RequestContext
-from urbandata.auth.policy import can_read_dataset, readable_scope, require_permission
+from urbandata.audit.service import record
+from urbandata.auth.guard import guarded
+from urbandata.auth.policy import can_read_dataset, readable_scope, require_permission, visible_columns
 from urbandata.catalog import repository as repo
 from urbandata.catalog.models import (
     Dataset,
@@ -46,22 +48,25 @@ FACETS = ("organization", "theme", "keyword", "format", "license", "access_level
 # --- organisations -----------------------------------------------------------------------------
 
 
+@guarded("org.create")
 def create_org(ctx: RequestContext, stores: Stores, data: OrganizationIn) -> Organization:
     require_permission(ctx.actor, "org.create")
     with stores.engine.begin() as conn:
         if repo.get_org(conn, data.slug):
             raise Conflict(f"Organization {data.slug!r} exists already", code="org_exists", parameter="slug")
         repo.insert_org(conn, data.model_dump())
+        record(ctx, conn, "org.create", "organization", data.slug, details={"name": data.name})
     return get_org(ctx, stores, data.slug)
 
 
+@guarded("dataset.read")
 def list_orgs(ctx: RequestContext, stores: Stores) -> list[Organization]:
-    levels, orgs = readable_scope(ctx.actor)
     with stores.engine.connect() as conn:
-        rows = repo.list_orgs(conn, repo.visible_clause(levels, orgs))
+        rows = repo.list_orgs(conn, repo.visible_clause(readable_scope(ctx.actor)))
     return [_org(r) for r in rows]
 
 
+@guarded("dataset.read")
 def get_org(ctx: RequestContext, stores: Stores, slug: str) -> Organization:
     found = next((o for o in list_orgs(ctx, stores) if o.slug == slug), None)
     if found is None:
@@ -107,6 +112,7 @@ def _columns(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@guarded("dataset.create")
 def create_dataset(ctx: RequestContext, stores: Stores, slug: str, org: str, meta: dict[str, Any]) -> Dataset:
     check_slug(slug, "dataset slug")
     clean = validate_metadata(meta)
@@ -114,7 +120,7 @@ def create_dataset(ctx: RequestContext, stores: Stores, slug: str, org: str, met
         org_row = repo.get_org(conn, org)
         if org_row is None:
             raise NotFound(f"No organization {org!r}", code="org_not_found", parameter="org")
-        require_permission(ctx.actor, "dataset.create", org)
+        require_permission(ctx.actor, "dataset.create", org, slug)
         if repo.get_dataset(conn, slug):
             raise Conflict(f"Dataset {slug!r} exists already", code="dataset_exists", parameter="slug")
         values = {
@@ -126,14 +132,18 @@ def create_dataset(ctx: RequestContext, stores: Stores, slug: str, org: str, met
         if clean.get("issued"):
             values["issued"] = dt.datetime.fromisoformat(clean["issued"]).replace(tzinfo=dt.UTC)
         repo.insert_dataset(conn, values, clean.get("keywords", []), clean.get("themes", []))
+        record(ctx, conn, "dataset.create", "dataset", slug, details={"after": clean})
     return get_dataset(ctx, stores, slug)
 
 
+@guarded("dataset.update")
 def update_dataset(ctx: RequestContext, stores: Stores, slug: str, changes: dict[str, Any]) -> Dataset:
     with stores.engine.begin() as conn:
         row = _visible_dataset_row(ctx, conn, slug)
-        require_permission(ctx.actor, "dataset.update", row.org_slug)
+        require_permission(ctx.actor, "dataset.update", row.org_slug, slug)
         merged = validate_metadata({**row.meta, **changes})
+        record(ctx, conn, "dataset.update", "dataset", slug,
+               details={"before": {k: row.meta.get(k) for k in changes}, "after": {k: merged.get(k) for k in changes}})
         names = [r.name for r in repo.list_resources(conn, row.id)]
         values = {**_columns(merged), "search_text": _search_text(merged, row.org_name, names)}
         repo.update_dataset(conn, row.id, row.search_text, values, merged.get("keywords", []), merged.get("themes", []))
@@ -142,7 +152,7 @@ def update_dataset(ctx: RequestContext, stores: Stores, slug: str, changes: dict
 
 def _visible_dataset_row(ctx: RequestContext, conn: sa.Connection, slug: str) -> Any:
     row = repo.get_dataset(conn, slug)
-    if row is None or not can_read_dataset(ctx.actor, row.access_level, row.org_slug):
+    if row is None or not can_read_dataset(ctx.actor, row.access_level, row.org_slug, row.slug):
         # invisible datasets are reported exactly like missing ones: existence is not revealed
         raise NotFound(f"No dataset {slug!r}", code="dataset_not_found", parameter="slug")
     return row
@@ -170,6 +180,7 @@ def dataset_url(ctx: RequestContext, slug: str) -> str:
     return f"{base}/datasets/{slug}"
 
 
+@guarded("dataset.read")
 def get_dataset(ctx: RequestContext, stores: Stores, slug: str) -> Dataset:
     with stores.engine.connect() as conn:
         row = _visible_dataset_row(ctx, conn, slug)
@@ -205,6 +216,7 @@ def _resource(r: Any) -> Resource:
     )
 
 
+@guarded("dataset.read")
 def search_datasets(
     ctx: RequestContext,
     stores: Stores,
@@ -222,12 +234,12 @@ def search_datasets(
         raise InvalidInput(f"Unknown sort {sort!r}", parameter="sort")
     if page < 1 or not 1 <= page_size <= 100:
         raise InvalidInput("page must be >= 1 and page_size between 1 and 100", parameter="page")
-    levels, orgs = readable_scope(ctx.actor)
+    scope = readable_scope(ctx.actor)
     terms = query_terms(q)
     if q.strip() and not terms:
         return SearchResult(count=0, results=[], facets={f: [] for f in FACETS}, page=page, page_size=page_size)
     with stores.engine.connect() as conn:
-        visible = repo.visible_clause(levels, orgs)
+        visible = repo.visible_clause(scope)
         count, rows, facets = repo.search(conn, visible, terms, filters, sort, page_size, (page - 1) * page_size)
         kw, th, fm = repo.tags(conn, [r.id for r in rows])
         org_names = {o.slug: o.name for o in repo.list_orgs(conn, visible)} if facets.get("organization") else {}
@@ -284,6 +296,7 @@ def _sql_table(conn: sa.Connection, slug: str, name: str) -> str:
     return candidate
 
 
+@guarded("resource.load")
 def ingest_file(
     ctx: RequestContext,
     stores: Stores,
@@ -305,7 +318,7 @@ def ingest_file(
     name = check_resource_name(resource or resource_name_from_file(Path(display).stem))
     with stores.engine.connect() as conn:
         ds = _visible_dataset_row(ctx, conn, slug)
-    require_permission(ctx.actor, "resource.load", ds.org_slug)
+    require_permission(ctx.actor, "resource.load", ds.org_slug, slug)
     settings = ctx.settings
     work = stores.tmp_dir / f"load-{uuid.uuid4().hex}"
     try:
@@ -363,8 +376,14 @@ def ingest_file(
                         "created_by": ctx.actor.username,
                     },
                 )
+                previous = repo.get_resource(conn, ds.id, name)
                 repo.make_current(conn, res_id, version, result.format.upper())
                 repo.touch_dataset(conn, ds.id)
+                record(ctx, conn, "resource.load", "resource", f"{slug}/{name}", details={
+                    "before": {"version": previous.current_version if previous else None},
+                    "after": {"version": version, "rows": result.staged.row_count,
+                              "rejected": result.report.get("rows_rejected"), "sha256": result.fingerprint.sha256},
+                })
                 sql_table = conn.execute(
                     sa.text("SELECT sql_table FROM resources WHERE id = :id"), {"id": res_id}
                 ).scalar_one()
@@ -399,6 +418,7 @@ def _resource_row(ctx: RequestContext, conn: sa.Connection, slug: str, resource:
     return ds, res
 
 
+@guarded("dataset.read")
 def list_versions(ctx: RequestContext, stores: Stores, slug: str, resource: str) -> list[Version]:
     with stores.engine.connect() as conn:
         _, res = _resource_row(ctx, conn, slug, resource)
@@ -421,10 +441,21 @@ def list_versions(ctx: RequestContext, stores: Stores, slug: str, resource: str)
     ]
 
 
+@guarded("dataset.read")
 def open_table(
-    ctx: RequestContext, stores: Stores, slug: str, resource: str, version: int | None = None, as_of: Any = None
+    ctx: RequestContext,
+    stores: Stores,
+    slug: str,
+    resource: str,
+    version: int | None = None,
+    as_of: Any = None,
+    purpose: str = "read",
 ) -> TableHandle:
-    """The version of a resource to read: the current one, a numbered one, or the one current at `as_of`."""
+    """The version of a resource to read: the current one, a numbered one, or the one current at `as_of`.
+
+    Masked columns are left out of the schema for actors who may not see them; reads of non-public
+    data are audited.
+    """
     with stores.engine.connect() as conn:
         ds, res = _resource_row(ctx, conn, slug, resource)
         if version is not None:
@@ -461,11 +492,30 @@ class SqlTable:
     resource: str
     table_ref: str
     schema: dict[str, Any]
+    access_level: str
+    columns: list[str]  # the columns this actor may see
 
 
+@guarded("dataset.read")
 def readable_sql_tables(ctx: RequestContext, stores: Stores, names: list[str] | None = None) -> list[SqlTable]:
     """The tables `ctx.actor` may query in SQL (all, or those of `names`), at their current versions."""
-    levels, orgs = readable_scope(ctx.actor)
     with stores.engine.connect() as conn:
-        rows = repo.sql_tables(conn, repo.visible_clause(levels, orgs), names)
-    return [SqlTable(r.sql_table, r.slug, r.name, r.table_ref, r.schema) for r in rows]
+        rows = repo.sql_tables(conn, repo.visible_clause(readable_scope(ctx.actor)), names)
+    out = []
+    for r in rows:
+        names = [f["name"] for f in r.schema.get("fields", [])]
+        shown = visible_columns(ctx.actor, r.org_slug, names, r.masked_columns)
+        schema = {**r.schema, "fields": [f for f in r.schema.get("fields", []) if f["name"] in shown]}
+        out.append(SqlTable(r.sql_table, r.slug, r.name, r.table_ref, schema, r.access_level, shown))
+    return out
+
+
+@guarded("dataset.update")
+def set_masked_columns(ctx: RequestContext, stores: Stores, slug: str, resource: str, columns: list[str]) -> None:
+    """Hide columns (e.g. personal data) from readers outside the owning organisation: a policy, not a copy."""
+    with stores.engine.begin() as conn:
+        ds, res = _resource_row(ctx, conn, slug, resource)
+        require_permission(ctx.actor, "dataset.update", ds.org_slug, slug)
+        repo.set_masked_columns(conn, res.id, sorted(set(columns)))
+        record(ctx, conn, "resource.mask", "resource", f"{slug}/{resource}",
+               details={"before": res.masked_columns, "after": sorted(set(columns))})

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from urbandata.audit.service import record
 from urbandata.auth.actor import RequestContext
+from urbandata.auth.guard import guarded
 from urbandata.catalog.rows import json_value
 from urbandata.catalog.service import readable_sql_tables
 from urbandata.catalog.sql_guard import check_sql
@@ -21,6 +23,7 @@ class SqlAnswer:
     tables: list[str]
 
 
+@guarded("dataset.read")
 def run_query(ctx: RequestContext, stores: Stores, sql: str, max_rows: int | None = None) -> SqlAnswer:
     settings = ctx.settings
     limit = min(max_rows or settings.sql_max_rows, settings.sql_max_rows)
@@ -38,8 +41,14 @@ def run_query(ctx: RequestContext, stores: Stores, sql: str, max_rows: int | Non
             parameter="q",
             table=unknown[0],
         )
+    hidden = [t.sql_table for t in readable.values() if t.access_level != "public"]
+    if hidden and ctx.actor.kind != "system":
+        record(ctx, stores.engine, "data.sql", "sql", ",".join(sorted(hidden)), details={"q": sql[:2000]})
     result = stores.datastore.run_sql(
-        checked.sql, {t.sql_table: t.table_ref for t in readable.values()}, limit, settings.sql_timeout_seconds
+        checked.sql,
+        {t.sql_table: (t.table_ref, t.columns) for t in readable.values()},
+        limit,
+        settings.sql_timeout_seconds,
     )
     names = _unique(result.columns)
     rows = [{n: json_value(v, "") for n, v in zip(names, r, strict=True)} for r in result.rows]

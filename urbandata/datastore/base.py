@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from urbandata.datastore.aggregation import Bucket, Metric
 from urbandata.datastore.sql import Condition, Order
 
 
@@ -91,8 +92,29 @@ class Datastore(ABC):
         """All matching rows in batches, streamed (bounded memory)."""
 
     @abstractmethod
-    def run_sql(self, sql: str, tables: dict[str, str], max_rows: int, timeout_s: float) -> SqlResult:
-        """Run a checked read-only query in a sandbox that sees only `tables` (stable name -> table_ref).
+    def aggregate(
+        self,
+        table_ref: str,
+        groups: Sequence[str],
+        bucket: Bucket | None,
+        metrics: Sequence[Metric],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        limit: int = 1000,
+    ) -> list[tuple[Any, ...]]:
+        """Grouped aggregates as tuples: the group columns, the bucket (if any), then the metrics.
+
+        `order` refers to output names (group columns, the bucket's and the metrics' aliases).
+        Example: groups ["Bezirk"], metrics [Metric("sum", "CDU", "sum_CDU")] -> [(bezirk, sum), ...]
+        """
+
+    @abstractmethod
+    def run_sql(
+        self, sql: str, tables: dict[str, tuple[str, list[str]]], max_rows: int, timeout_s: float
+    ) -> SqlResult:
+        """Run a checked read-only query in a sandbox that sees only `tables`.
+
+        `tables` maps each stable name to (table_ref, the columns the caller may see).
 
         The sandbox has no file or network access, cannot change settings or data, and stops after
         `timeout_s`; at most `max_rows` rows come back (`truncated` tells whether there were more).

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from urbandata.datastore.aggregation import Bucket, Metric, aggregate_sql
 from urbandata.datastore.base import Column, Datastore, SqlResult, StagedTable
 from urbandata.datastore.sql import Condition, Order, SqlBuilder, SqlFailed, SqlTimeout, quote_ident
 
@@ -132,8 +133,28 @@ class DuckDBDatastore(Datastore):
         finally:
             cur.close()
 
-    def run_sql(self, sql: str, tables: dict[str, str], max_rows: int, timeout_s: float) -> SqlResult:
-        con = _sandbox({name: self.path(ref) for name, ref in tables.items()})
+    def aggregate(
+        self,
+        table_ref: str,
+        groups: Sequence[str],
+        bucket: Bucket | None,
+        metrics: Sequence[Metric],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        limit: int = 1000,
+    ) -> list[tuple[Any, ...]]:
+        b = SqlBuilder("?")
+        sql = aggregate_sql(b, self._table(table_ref), groups, bucket, metrics, where, order, limit)
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, b.params).fetchall()
+        finally:
+            cur.close()
+
+    def run_sql(
+        self, sql: str, tables: dict[str, tuple[str, list[str]]], max_rows: int, timeout_s: float
+    ) -> SqlResult:
+        con = _sandbox({name: (self.path(ref), cols) for name, (ref, cols) in tables.items()})
         timer = threading.Timer(timeout_s, con.interrupt)
         timer.start()
         try:
@@ -153,7 +174,7 @@ class DuckDBDatastore(Datastore):
         self._con.close()
 
 
-def _sandbox(root_paths: dict[str, Path]) -> duckdb.DuckDBPyConnection:
+def _sandbox(sources: dict[str, tuple[Path, list[str]]]) -> duckdb.DuckDBPyConnection:
     """A throw-away in-memory engine that sees exactly the given version files, then is locked down."""
     con = duckdb.connect(
         ":memory:",
@@ -165,9 +186,10 @@ def _sandbox(root_paths: dict[str, Path]) -> duckdb.DuckDBPyConnection:
             "allow_community_extensions": "false",
         },
     )
-    for i, (name, path) in enumerate(sorted(root_paths.items())):
+    for i, (name, (path, columns)) in enumerate(sorted(sources.items())):
         con.execute(f"ATTACH '{path}' AS src{i} (READ_ONLY)")
-        con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM src{i}.data")
+        cols = ", ".join(quote_ident(c) for c in columns)
+        con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT {cols} FROM src{i}.data")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql as psql
 from psycopg_pool import ConnectionPool
 
+from urbandata.datastore.aggregation import Bucket, Metric, aggregate_sql
 from urbandata.datastore.base import Column, Datastore, SqlResult, StagedTable
 from urbandata.datastore.sql import Condition, Order, SqlBuilder, SqlFailed, SqlTimeout, quote_ident
 from urbandata.datastore.types import POSTGRES_TYPES
@@ -148,10 +149,27 @@ class PostgresDatastore(Datastore):
             while batch := cur.fetchmany(batch_size):
                 yield batch
 
-    def run_sql(self, sql: str, tables: dict[str, str], max_rows: int, timeout_s: float) -> SqlResult:
+    def aggregate(
+        self,
+        table_ref: str,
+        groups: Sequence[str],
+        bucket: Bucket | None,
+        metrics: Sequence[Metric],
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        limit: int = 1000,
+    ) -> list[tuple[Any, ...]]:
+        b = SqlBuilder("\x00P")
+        sql = aggregate_sql(b, self._table(table_ref), groups, bucket, metrics, where, order, limit)
+        return self._run(sql, b.params)
+
+    def run_sql(
+        self, sql: str, tables: dict[str, tuple[str, list[str]]], max_rows: int, timeout_s: float
+    ) -> SqlResult:
         """Run as the reader role in a read-only transaction with a statement timeout.
 
-        `tables` are the current versions, which the views of the same names show.
+        `tables` are current versions, which the views of the same names show. Where the caller may
+        see fewer columns than a view has, the query gets a same-named CTE over the visible columns.
         """
         with self._pool.connection() as conn:
             has_role = conn.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (self.reader_role,)).fetchone()
@@ -165,7 +183,7 @@ class PostgresDatastore(Datastore):
                     conn.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout_s * 1000))}")
                     conn.execute(f"SET LOCAL ROLE {quote_ident(self.reader_role)}")
                     conn.execute(f"SET LOCAL search_path TO {quote_ident(self.schema)}")
-                    cur = conn.execute(sql)
+                    cur = conn.execute(self._masked(conn, sql, tables))
                     columns = [d.name for d in cur.description or []]
                     rows = cur.fetchmany(max_rows + 1)
             except psycopg.errors.QueryCanceled:
@@ -173,6 +191,26 @@ class PostgresDatastore(Datastore):
             except psycopg.Error as exc:
                 raise SqlFailed(str(exc).splitlines()[0][:300]) from None
         return SqlResult(columns=columns, rows=rows[:max_rows], truncated=len(rows) > max_rows)
+
+    def _masked(self, conn: psycopg.Connection[Any], sql: str, tables: dict[str, tuple[str, list[str]]]) -> str:
+        ctes = []
+        for name, (_ref, columns) in sorted(tables.items()):
+            all_cols = conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+                (self.schema, name),
+            ).fetchall()
+            if len(columns) < len(all_cols):
+                cols = ", ".join(quote_ident(c) for c in columns)
+                ctes.append(f"{quote_ident(name)} AS (SELECT {cols} FROM {self._qualified(name)})")
+        if not ctes:
+            return sql
+        body = sql.strip()
+        head = body[:15].upper()
+        if head.startswith("WITH RECURSIVE"):
+            return "WITH RECURSIVE " + ", ".join(ctes) + ", " + body[len("WITH RECURSIVE") :].lstrip()
+        if head.startswith("WITH"):
+            return "WITH " + ", ".join(ctes) + ", " + body[4:].lstrip()
+        return "WITH " + ", ".join(ctes) + " " + body
 
     def close(self) -> None:
         self._pool.close()

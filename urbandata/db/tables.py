@@ -62,6 +62,7 @@ resources = sa.Table(
     sa.Column("format", sa.String(20)),
     sa.Column("sql_table", sa.String(250), nullable=False, unique=True),
     sa.Column("current_version", sa.Integer),
+    sa.Column("masked_columns", sa.JSON),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("dataset_id", "name", name="uq_resource_name"),
@@ -84,4 +85,68 @@ resource_versions = sa.Table(
     sa.Column("created_by", sa.String(200)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("resource_id", "version", name="uq_resource_version"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(300)),
+    sa.Column("email", sa.String(300)),
+    sa.Column("password_hash", sa.String(300)),
+    sa.Column("oidc_subject", sa.String(300), unique=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role", sa.String(20), nullable=False),
+)
+
+dataset_grants = sa.Table(
+    "dataset_grants",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(10), nullable=False),
+    sa.Column("limit_org", sa.String(100)),
+    sa.Column("limit_datasets", sa.JSON),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(60), nullable=False, index=True),
+    sa.Column("target_type", sa.String(40)),
+    sa.Column("target", sa.String(300)),
+    sa.Column("outcome", sa.String(20), nullable=False, server_default="ok"),
+    sa.Column("details", sa.JSON),
+    sa.Column("client_ip", sa.String(64)),
+    sa.Column("request_id", sa.String(64)),
 )

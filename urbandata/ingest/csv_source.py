@@ -23,6 +23,7 @@ from urbandata.ingest.sources import RawColumn, RawSource, Reject, clean_names
 from urbandata.ingest.tableschema import DEFAULT_MISSING
 
 MAX_LINE_SIZE = 16 * 1024 * 1024
+LOCATE_CAP = 100_000  # rejected records whose exact line is known when locating loaded rows
 REASONS = {
     "MISSING COLUMNS": "too few fields",
     "TOO MANY COLUMNS": "too many fields",
@@ -217,17 +218,25 @@ class _Rejects:
         except duckdb.CatalogException:
             return 0
         total = int(total_row[0]) if total_row else 0
+        if not total:
+            return 0
+        where = f"error_type <> 'CAST' AND scan_id = (SELECT max(scan_id) FROM {self.table})"
         rows = self.con.execute(
             f"SELECT min(line_byte_position), first(error_type ORDER BY column_idx), first(csv_line), "
-            f"first(error_message) FROM {self.table} WHERE error_type <> 'CAST' "
-            f"AND scan_id = (SELECT max(scan_id) FROM {self.table}) GROUP BY line ORDER BY line LIMIT {int(limit)}"
+            f"first(error_message) FROM {self.table} WHERE {where} GROUP BY line ORDER BY line LIMIT {int(limit)}"
         ).fetchall()
+        positions = [int(r[0]) for r in rows]
+        if total > len(rows):
+            positions = [int(r[0]) for r in self.con.execute(
+                f"SELECT min(line_byte_position) FROM {self.table} WHERE {where} GROUP BY line ORDER BY line "
+                f"LIMIT {LOCATE_CAP}"
+            ).fetchall()]
         with self.readable.open("rb") as fh:
-            starts = [_record_start(fh, int(r[0])) for r in rows]
+            starts = [_record_start(fh, pos) for pos in positions]
         line_of = _lines_at(self.readable, sorted(set(starts)))
-        for start, (_, err_type, csv_line, message) in zip(starts, rows, strict=True):
+        self.lines = {line_of[s] for s in starts}
+        for start, (_, err_type, csv_line, message) in zip(starts, rows, strict=False):
             line = line_of[start]
-            self.lines.add(line)
             reason = REASONS.get(str(err_type), str(err_type).lower())
             detail = f"expected {self.width}"
             if err_type in ("MISSING COLUMNS", "TOO MANY COLUMNS") and csv_line is not None:

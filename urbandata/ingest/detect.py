@@ -241,6 +241,10 @@ def _choose_delimiter(lines: list[str]) -> str:
 
 
 _LETTERS = re.compile(r"[^\W\d_]{2}")
+_NOTE_START = re.compile(
+    r"(?i)\s*(©|\(c\)|copyright|quelle|datenquelle|stand\b|hinweis|anmerkung|fu(ß|ss)note|erläuterung|lizenz|"
+    r"source|note|\*|_{3,}|-{3,}|\d{1,2}\)|[¹²³])"
+)
 _MARKERS = {"k.A.", "k. A.", "n.v.", "n. v.", "n.a.", "x", "X"}
 
 
@@ -267,8 +271,11 @@ def detect_dialect(
 
     max_filled = max((_filled(r) for r in rows if len(r) == field_count), default=1)
     threshold = max(1, (max_filled + 1) // 2) if field_count > 1 else 1
+    needed = max(threshold, min(2, max_filled))
+    # The header is the first row with enough names: as wide as the data, or narrower without gaps
+    # (data rows ending in an extra ';' that the header line lacks). Title lines have one cell.
     header_idx = next(
-        (i for i, r in enumerate(rows) if len(r) >= field_count and _filled(r) >= max(threshold, min(2, max_filled))),
+        (i for i, r in enumerate(rows) if _filled(r) >= needed and (len(r) >= field_count or _filled(r) == len(r))),
         next((i for i, r in enumerate(rows) if _filled(r)), 0),
     )
     # Stacked header rows: rows below the first header row whose cells are text where the data has numbers.
@@ -309,10 +316,16 @@ def _is_note(text: str, dialect: Dialect) -> bool | None:
         return None
     if text.count(dialect.quotechar) % 2:
         return False  # the end of a quoted field that spans lines
+    if dialect.field_count < 2:
+        return False
     cells = next(iter(csv.reader([text], delimiter=dialect.delimiter, quotechar=dialect.quotechar)), [])
     filled = [c for c in cells if c.strip()]
-    # a note is free text in one cell; a numeric cell alone is more likely a (short) table row
-    return len(filled) == 1 and not _numeric(filled[0]) and dialect.field_count > 1
+    if len(filled) == 1:
+        # a note is free text in one cell; a numeric cell alone is more likely a (short) table row
+        return not _numeric(filled[0])
+    # a note with the delimiter in it ("Quelle: ...; eigene Berechnung"), but not a short table row,
+    # which is rejected with its line number instead
+    return len(cells) < dialect.field_count and bool(_NOTE_START.match(text))
 
 
 def _detect_footer(path: Path, encoding: str, dialect: Dialect, newline_count: int | None) -> None:
@@ -333,6 +346,8 @@ def _detect_footer(path: Path, encoding: str, dialect: Dialect, newline_count: i
     ]
     if not notes:
         return  # only blank lines at the end: the reader skips them
+    while not pieces[footer_from].decode(encoding, errors="replace").strip(" \t;,|\r\ufeff"):
+        footer_from += 1  # the notes start at their first line of text
     before = newline_count - raw.count(b"\n") if newline_count is not None else count_newlines(path, offset)
     line_no = before + 1 + footer_from
     if line_no < dialect.data_start_line:
