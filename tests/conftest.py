@@ -55,8 +55,13 @@ def pg_schemas() -> Iterator[tuple[str, str]]:
         conn.execute(f'CREATE SCHEMA "{meta}"')
     yield meta, data
     with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '30s'")
         conn.execute(f'DROP SCHEMA IF EXISTS "{meta}" CASCADE')
         conn.execute(f'DROP SCHEMA IF EXISTS "{data}" CASCADE')
+        role = f"{data}_reader"
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
 
 
 def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest, **overrides: object) -> Settings:

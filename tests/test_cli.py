@@ -97,3 +97,29 @@ def test_errors_are_clear_and_change_nothing(tmp_path: Path) -> None:
     assert code == 2 and "resource" in err
     code, _, err = run(data, "query", "nope", "--format", "xml")
     assert code == 2
+
+
+def test_accounts_and_audit_commands(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "org", "add", "wahlamt", "--name", "Wahlamt")
+    result = runner.invoke(
+        app, ["--data-dir", str(data), "user", "add", "anna", "--password-stdin"], input="ein-langes-passwort\n"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert run(data, "user", "add", "chef", "--admin")[0] == 0
+    assert run(data, "org", "member", "add", "wahlamt", "anna", "--role", "editor")[0] == 0
+    code, _, err = run(data, "org", "member", "add", "wahlamt", "anna", "--role", "king")
+    assert code == 2 and "role" in err
+    code, out, _ = run(data, "token", "create", "--user", "anna", "--scope", "write", "--expires", "30")
+    assert code == 0
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("ud_") and len(token) > 30
+    code, out, _ = run(data, "user", "list")
+    assert code == 0 and "anna" in out and "editor" in out
+    code, out, _ = run(data, "token", "list", "--user", "anna")
+    assert code == 0 and token not in out
+    assert run(data, "token", "revoke", token[:10], "--user", "anna")[0] == 0
+    assert run(data, "user", "disable", "anna")[0] == 0
+    code, out, _ = run(data, "audit", "--json")
+    actions = [e["action"] for e in json.loads(out)]
+    assert {"user.create", "org.member.set", "token.create", "token.revoke", "user.disable"} <= set(actions)

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from urbandata.accounts import service as accounts
+from urbandata.audit import service as audit_service
 from urbandata.auth.actor import Actor, RequestContext
 from urbandata.catalog import rows as rows_service
 from urbandata.catalog import service
@@ -371,3 +373,176 @@ def config_check(ctx: typer.Context) -> None:
 
 def main() -> None:
     app()
+
+
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+member_app = typer.Typer(help="Members of an organisation.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+org_app.add_typer(member_app, name="member")
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: str,
+    admin: Annotated[bool, typer.Option("--admin", help="Platform admin (the digital office).")] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    email: Annotated[str | None, typer.Option()] = None,
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a user (without a password the user signs in with tokens or OpenID Connect only)."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with _session(ctx) as (rctx, stores):
+        user = accounts.add_user(
+            rctx, stores, name, password=password, is_admin=admin, email=email, display_name=display_name
+        )
+        out.print(f"User {user.username} created{' (admin)' if user.is_admin else ''}.")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """List users with their organisations and roles."""
+    with _session(ctx) as (rctx, stores):
+        table = Table("user", "admin", "disabled", "organisations", "last login")
+        for u in accounts.list_users(rctx, stores):
+            orgs = ", ".join(f"{o} ({r})" for o, r in u.organizations)
+            last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else ""
+            table.add_row(u.username, "✔" if u.is_admin else "", "✔" if u.disabled else "", orgs, last)
+        out.print(table)
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, name: str) -> None:
+    """Disable a user: sign-in and all tokens stop working."""
+    with _session(ctx) as (rctx, stores):
+        accounts.set_disabled(rctx, stores, name, True)
+        out.print(f"User {name} disabled.")
+
+
+@member_app.command("add")
+def member_add(
+    ctx: typer.Context,
+    org: str,
+    user: str,
+    role: Annotated[str, typer.Option(help="steward, editor or member.")],
+) -> None:
+    """Give a user a role in an organisation."""
+    with _session(ctx) as (rctx, stores):
+        accounts.set_member(rctx, stores, org, user, role)
+        out.print(f"{user} is {role} of {org}.")
+
+
+@member_app.command("remove")
+def member_remove(ctx: typer.Context, org: str, user: str) -> None:
+    """Remove a user from an organisation."""
+    with _session(ctx) as (rctx, stores):
+        accounts.remove_member(rctx, stores, org, user)
+        out.print(f"{user} removed from {org}.")
+
+
+@dataset_app.command("grant")
+def dataset_grant(ctx: typer.Context, slug: str, user: str) -> None:
+    """Let a named user read a restricted dataset."""
+    with _session(ctx) as (rctx, stores):
+        accounts.grant_dataset(rctx, stores, slug, user)
+        out.print(f"{user} may read {slug}.")
+
+
+@dataset_app.command("mask")
+def dataset_mask(
+    ctx: typer.Context,
+    slug: str,
+    resource: Annotated[str, typer.Option()],
+    column: Annotated[
+        list[str] | None, typer.Option(help="Column to hide outside the organisation (repeatable).")
+    ] = None,
+) -> None:
+    """Hide columns of a resource from readers outside its organisation (none given: show all again)."""
+    with _session(ctx) as (rctx, stores):
+        service.set_masked_columns(rctx, stores, slug, resource, column or [])
+        out.print(f"Masked columns of {slug}/{resource}: {', '.join(column or []) or 'none'}")
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option(help="Owner of the token.")],
+    scope: Annotated[str, typer.Option(help="read or write.")] = "read",
+    expires: Annotated[int, typer.Option(help="Days until the token expires.")] = 90,
+    name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "api",
+    org: Annotated[str | None, typer.Option(help="Limit the token to one organisation.")] = None,
+    dataset: Annotated[list[str] | None, typer.Option(help="Limit the token to datasets (repeatable).")] = None,
+) -> None:
+    """Create an API token; the token is printed once, as the last line."""
+    with _session(ctx) as (rctx, stores):
+        tok = accounts.create_token(
+            rctx, stores, user, name=name, scope=scope, expires_days=expires, limit_org=org, limit_datasets=dataset
+        )
+        expiry = tok.expires_at.strftime("%Y-%m-%d") if tok.expires_at else "never"
+        out.print(
+            f"Token {tok.prefix}… for {user} ({tok.scope}, expires {expiry}). It is shown only now:", highlight=False
+        )
+        sys.stdout.write(tok.token + "\n")
+
+
+@token_app.command("list")
+def token_list(ctx: typer.Context, user: Annotated[str, typer.Option()]) -> None:
+    """List a user's tokens (never the secret)."""
+    with _session(ctx) as (rctx, stores):
+        table = Table("id", "prefix", "name", "scope", "limits", "expires", "revoked", "last used")
+        for t in accounts.list_tokens(rctx, stores, user):
+            limits = ", ".join(filter(None, [t.limit_org, *(t.limit_datasets or [])]))
+            table.add_row(
+                str(t.id),
+                t.prefix,
+                t.name,
+                t.scope,
+                limits,
+                t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never",
+                "✔" if t.revoked else "",
+                t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "",
+            )
+        out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context, token: str, user: Annotated[str, typer.Option()]) -> None:
+    """Revoke a token by its id or prefix."""
+    with _session(ctx) as (rctx, stores):
+        t = accounts.revoke_token(rctx, stores, user, token)
+        out.print(f"Token {t.prefix}… of {user} revoked.")
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    action: Annotated[str | None, typer.Option(help="Action, e.g. auth.login or data.* .")] = None,
+    actor: Annotated[str | None, typer.Option()] = None,
+    target: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    apply_retention: Annotated[bool, typer.Option("--apply-retention", help="Anonymise old entries (GDPR).")] = False,
+) -> None:
+    """Read the audit log (newest first)."""
+    with _session(ctx) as (rctx, stores):
+        if apply_retention:
+            n = audit_service.apply_retention(rctx, stores)
+            out.print(f"{n} entries anonymised (older than {rctx.settings.audit_retention_days} days).")
+            return
+        entries = audit_service.query_log(rctx, stores, action=action, actor=actor, target=target, limit=limit)
+        if as_json:
+            sys.stdout.write(json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
+            return
+        table = Table("when", "who", "action", "target", "outcome", "details")
+        for e in entries:
+            table.add_row(
+                e["at"][:19],
+                e["actor"] or "",
+                e["action"],
+                e["target"] or "",
+                e["outcome"],
+                json.dumps(e["details"], ensure_ascii=False)[:80] if e["details"] else "",
+            )
+        out.print(table)

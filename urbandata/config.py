@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     )
     api_max_limit: int = Field(default=10000, description="Largest `limit` the rows API accepts.")
     api_default_limit: int = Field(default=100, description="Rows per page when `limit` is not given.")
-    sql_max_rows: int = Field(default=10000, description="Most rows a SQL query returns (the rest is cut, `truncated`).")
+    sql_max_rows: int = Field(
+        default=10000, description="Most rows a SQL query returns (the rest is cut, `truncated`)."
+    )
     sql_timeout_seconds: float = Field(default=10.0, description="A SQL query running longer is stopped.")
     audit_retention_days: int = Field(
         default=180, description="After this many days, who and the IP address are removed from audit entries (GDPR)."
@@ -62,8 +64,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, description="Failed logins before an account is locked for a while.")
     login_lock_minutes: int = Field(default=15, description="How long an account stays locked after too many failures.")
     session_hours: int = Field(default=8, description="Lifetime of a portal session, in hours.")
-    secure_cookies: bool = Field(default=True, description="Send session cookies only over HTTPS (set false for local http).")
-    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL (e.g. Keycloak realm); unset = off.")
+    secure_cookies: bool = Field(
+        default=True, description="Send session cookies only over HTTPS (set false for local http)."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL (e.g. Keycloak realm); unset = off."
+    )
     oidc_client_id: str | None = Field(default=None, description="OpenID Connect client id.")
     oidc_client_secret: str | None = Field(default=None, description="OpenID Connect client secret.")
     public_url: str | None = Field(

@@ -107,6 +107,7 @@ def test_comma_delimiter_with_quoted_commas_and_decimal_points(tmp_path: Path) -
 def test_one_column_file(tmp_path: Path) -> None:
     result = stage(tmp_path, "one.csv", "Stadtteil\nInnenstadt\nWest, Nord\nSüd; Ost\n")
     assert list(types(result)) == ["Stadtteil"]
+    assert result.report["delimiter"] is None
     assert rows(result) == [("Innenstadt",), ("West, Nord",), ("Süd; Ost",)]
 
 
@@ -246,3 +247,17 @@ def test_trailing_delimiter_column_is_dropped(tmp_path: Path) -> None:
     result = stage(tmp_path, "td.csv", "a;b;\n1;2;\n3;4;\n")
     assert list(types(result)) == ["a", "b"]
     assert rows(result) == [(1, 2), (3, 4)]
+
+
+def test_data_rows_end_with_a_delimiter_the_header_lacks(tmp_path: Path) -> None:
+    result = stage(tmp_path, "excel.csv", "Ort;Wert\r\nKöln;1\r\nBonn;2\r\n")
+    assert rows(result) == [("Köln", 1), ("Bonn", 2)]
+    result = stage(tmp_path, "excel2.csv", "Ort;Wert\r\nKöln;1;\r\nBonn;2;\r\n")
+    assert list(types(result)) == ["Ort", "Wert"]
+    assert rows(result) == [("Köln", 1), ("Bonn", 2)]
+
+
+def test_header_cell_spanning_lines(tmp_path: Path) -> None:
+    result = stage(tmp_path, "mh.csv", '"Name";"Fläche\n(ha)";"Jahr"\nA;1,5;2020\nB;2;2021\n')
+    assert list(types(result)) == ["Name", "Fläche (ha)", "Jahr"]
+    assert rows(result) == [("A", 1.5, 2020), ("B", 2.0, 2021)]

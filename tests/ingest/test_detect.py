@@ -24,7 +24,7 @@ def write(tmp_path: Path, content: str | bytes, encoding: str = "utf-8", name: s
     ("content", "encoding"),
     [
         ("a;b\nKöln;1\n".encode(), "utf-8"),
-        ("a;b\n1;2\n".encode(), "utf-8"),
+        (b"a;b\n1;2\n", "utf-8"),
         (b"\xef\xbb\xbfa;b\n\xc3\xb6;1\n", "utf-8-sig"),
         ("a;b\nKöln – „Dom“;5 €\n".encode("cp1252"), "cp1252"),
         ("a;b\nKöln;1\n".encode("latin-1"), "latin-1"),
@@ -93,7 +93,7 @@ def test_title_lines_stacked_header_and_footer(tmp_path: Path) -> None:
     text = (
         "Tabelle 1: Fläche\r\n"
         "Stadt X;;;\r\n"
-        ";Fläche;Fläche;Fläche\r\n"
+        ";Fläche;Fläche;Gewässer\r\n"
         ";insgesamt;Wald;Wasser\r\n"
         "31.12.2012;100;20;5\r\n"
         "31.12.2011;99;-;5\r\n"
@@ -104,7 +104,7 @@ def test_title_lines_stacked_header_and_footer(tmp_path: Path) -> None:
     d = detect_dialect(path, "cp1252")
     assert d.title_lines == ["Tabelle 1: Fläche", "Stadt X;;;"]
     assert len(d.header_rows) == 2
-    assert header_names(d) == [None, "Fläche / insgesamt", "Fläche / Wald", "Fläche / Wasser"]
+    assert header_names(d) == [None, "Fläche / insgesamt", "Fläche / Wald", "Gewässer / Wasser"]
     assert d.data_start_line == 5
     assert d.skip == 4
     assert d.footer_start_line == 7

@@ -30,8 +30,16 @@ def actor_for_token(ctx: RequestContext, stores: Stores, token: str, username: s
         elif username is not None and username != user.username:
             problem = "token of another user"
         if problem is not None:
-            record(ctx, conn, "auth.token", "token", token[:10] if row else None, outcome="failed",
-                   details={"reason": problem}, actor=username or (user.username if user else None))
+            record(
+                ctx,
+                conn,
+                "auth.token",
+                "token",
+                token[:10] if row else None,
+                outcome="failed",
+                details={"reason": problem},
+                actor=username or (user.username if user else None),
+            )
         else:
             assert row is not None and user is not None
             repo.touch_token(conn, row.id)

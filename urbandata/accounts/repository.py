@@ -56,9 +56,7 @@ def set_membership(conn: sa.Connection, org: int, user_id: int, role: str) -> st
         conn.execute(memberships.insert().values(org_id=org, user_id=user_id, role=role))
     else:
         conn.execute(
-            memberships.update()
-            .where(memberships.c.org_id == org, memberships.c.user_id == user_id)
-            .values(role=role)
+            memberships.update().where(memberships.c.org_id == org, memberships.c.user_id == user_id).values(role=role)
         )
     return str(prev) if prev is not None else None
 
@@ -97,7 +95,7 @@ def grants_of(conn: sa.Connection, user_id: int) -> list[str]:
     return [r.slug for r in conn.execute(q)]
 
 
-def dataset_ref(conn: sa.Connection, slug: str) -> Row | None:
+def dataset_ref(conn: sa.Connection, slug: str) -> Any:
     q = (
         sa.select(datasets.c.id, datasets.c.slug, organizations.c.slug.label("org_slug"))
         .select_from(datasets.join(organizations, organizations.c.id == datasets.c.org_id))
@@ -128,9 +126,7 @@ def token_by_id(conn: sa.Connection, token_id: int) -> Row | None:
 
 
 def tokens_of(conn: sa.Connection, user_id: int) -> Sequence[Row]:
-    return conn.execute(
-        sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
-    ).all()
+    return conn.execute(sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)).all()
 
 
 def revoke_token(conn: sa.Connection, token_id: int) -> None:

@@ -18,8 +18,13 @@ from urbandata.stores import Stores
 
 def _user(conn: Any, row: Any) -> User:
     return User(
-        username=row.username, display_name=row.display_name, email=row.email, is_admin=row.is_admin,
-        disabled=row.disabled, organizations=repo.roles_of(conn, row.id), created_at=row.created_at,
+        username=row.username,
+        display_name=row.display_name,
+        email=row.email,
+        is_admin=row.is_admin,
+        disabled=row.disabled,
+        organizations=repo.roles_of(conn, row.id),
+        created_at=row.created_at,
         last_login_at=row.last_login_at,
     )
 
@@ -42,10 +47,16 @@ def add_user(
     with stores.engine.begin() as conn:
         if repo.get_user(conn, username):
             raise Conflict(f"User {username!r} exists already", code="user_exists", parameter="username")
-        repo.insert_user(conn, {
-            "username": username, "display_name": display_name, "email": email, "is_admin": is_admin,
-            "password_hash": hash_password(password) if password else None,
-        })
+        repo.insert_user(
+            conn,
+            {
+                "username": username,
+                "display_name": display_name,
+                "email": email,
+                "is_admin": is_admin,
+                "password_hash": hash_password(password) if password else None,
+            },
+        )
         record(ctx, conn, "user.create", "user", username, details={"is_admin": is_admin})
         return _user(conn, repo.get_user(conn, username))
 
@@ -85,7 +96,14 @@ def set_member(ctx: RequestContext, stores: Stores, org: str, username: str, rol
         if ctx.actor.username == username and not ctx.actor.is_admin:
             raise Forbidden("You cannot change your own role.", code="self_role_change")
         before = repo.set_membership(conn, org_id, row.id, role)
-        record(ctx, conn, "org.member.set", "organization", org, details={"user": username, "before": before, "after": role})
+        record(
+            ctx,
+            conn,
+            "org.member.set",
+            "organization",
+            org,
+            details={"user": username, "before": before, "after": role},
+        )
         return _user(conn, repo.get_user(conn, username))
 
 
@@ -116,9 +134,16 @@ def grant_dataset(ctx: RequestContext, stores: Stores, dataset: str, username: s
 
 def _token(row: Any) -> Token:
     return Token(
-        id=row.id, name=row.name, prefix=row.prefix, scope=row.scope, limit_org=row.limit_org,
-        limit_datasets=row.limit_datasets, expires_at=repo.aware(row.expires_at), revoked=row.revoked_at is not None,
-        created_at=row.created_at, last_used_at=row.last_used_at,
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        scope=row.scope,
+        limit_org=row.limit_org,
+        limit_datasets=row.limit_datasets,
+        expires_at=repo.aware(row.expires_at),
+        revoked=row.revoked_at is not None,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
     )
 
 
@@ -161,12 +186,27 @@ def create_token(
                 raise NotFound(f"No dataset {slug!r}", code="dataset_not_found", parameter="dataset")
         plain, digest, prefix = new_token()
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days) if expires_days else None
-        token_id = repo.insert_token(conn, {
-            "user_id": owner.id, "name": name[:200], "token_hash": digest, "prefix": prefix, "scope": scope,
-            "limit_org": limit_org, "limit_datasets": limit_datasets, "expires_at": expires,
-        })
-        record(ctx, conn, "token.create", "token", f"{username}/{prefix}",
-               details={"scope": scope, "expires_days": expires_days, "org": limit_org, "datasets": limit_datasets})
+        token_id = repo.insert_token(
+            conn,
+            {
+                "user_id": owner.id,
+                "name": name[:200],
+                "token_hash": digest,
+                "prefix": prefix,
+                "scope": scope,
+                "limit_org": limit_org,
+                "limit_datasets": limit_datasets,
+                "expires_at": expires,
+            },
+        )
+        record(
+            ctx,
+            conn,
+            "token.create",
+            "token",
+            f"{username}/{prefix}",
+            details={"scope": scope, "expires_days": expires_days, "org": limit_org, "datasets": limit_datasets},
+        )
         return NewToken(**_token(repo.token_by_id(conn, token_id)).model_dump(), token=plain)
 
 
@@ -212,17 +252,27 @@ def login(ctx: RequestContext, stores: Stores, username: str, password: str) -> 
                     values["locked_until"] = now + dt.timedelta(minutes=settings.login_lock_minutes)
                     values["failed_logins"] = 0
                 repo.update_user(conn, row.id, values)
-            reason = "locked" if locked else "disabled" if row is not None and row.disabled and ok else "bad credentials"
-            record(ctx, conn, "auth.login", "user", username, outcome="failed", details={"reason": reason},
-                   actor=username)
+            reason = (
+                "locked" if locked else "disabled" if row is not None and row.disabled and ok else "bad credentials"
+            )
+            record(
+                ctx, conn, "auth.login", "user", username, outcome="failed", details={"reason": reason}, actor=username
+            )
             failed = failure
         else:
             repo.update_user(conn, row.id, {"failed_logins": 0, "locked_until": None, "last_login_at": now})
             plain, digest, prefix = new_token()
-            token_id = repo.insert_token(conn, {
-                "user_id": row.id, "name": "session", "token_hash": digest, "prefix": prefix, "scope": "write",
-                "expires_at": now + dt.timedelta(hours=settings.session_hours),
-            })
+            token_id = repo.insert_token(
+                conn,
+                {
+                    "user_id": row.id,
+                    "name": "session",
+                    "token_hash": digest,
+                    "prefix": prefix,
+                    "scope": "write",
+                    "expires_at": now + dt.timedelta(hours=settings.session_hours),
+                },
+            )
             record(ctx, conn, "auth.login", "user", username, actor=username)
             return NewToken(**_token(repo.token_by_id(conn, token_id)).model_dump(), token=plain)
     raise failed

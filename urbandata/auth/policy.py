@@ -82,8 +82,8 @@ def readable_scope(actor: Actor) -> Scope:
     if not actor.limited:
         return Scope(
             everywhere=frozenset({"public", "internal"}),
-            per_org={org: restricted for org in member_orgs},
-            per_dataset={slug: restricted for slug in granted},
+            per_org=dict.fromkeys(member_orgs, restricted),
+            per_dataset=dict.fromkeys(granted, restricted),
         )
     # a token limited to an organisation or to datasets reads public data plus non-public data inside its limits
     per_org: dict[str, frozenset[str]] = {}

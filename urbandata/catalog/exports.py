@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import xlsxwriter
 
 from urbandata.auth.actor import RequestContext
+from urbandata.auth.guard import guarded
 from urbandata.catalog.rows import RowQuery, iter_rows, json_value
 from urbandata.errors import InvalidInput
 from urbandata.ingest.tableschema import SchemaField
@@ -61,6 +62,7 @@ def _geo_columns(fields: list[SchemaField]) -> tuple[str | None, str | None, str
     return geom, lat, lon
 
 
+@guarded("dataset.read")
 def export(
     ctx: RequestContext, stores: Stores, slug: str, resource: str, fmt: str, q: RowQuery, *, flavour: str = "standard"
 ) -> Export:
@@ -68,7 +70,7 @@ def export(
         raise InvalidInput(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}", parameter="format")
     if flavour not in ("standard", "excel-de"):
         raise InvalidInput("flavour must be standard or excel-de", parameter="flavour")
-    table, fields, batches = iter_rows(ctx, stores, slug, resource, q)
+    table, fields, batches = iter_rows(ctx, stores, slug, resource, q, purpose="export")
     if fmt == "geojson" and _geo_columns(fields) == (None, None, None):
         raise InvalidInput(
             "This resource has no geometry or latitude/longitude columns; GeoJSON is not available",
@@ -206,7 +208,7 @@ def _parquet(fields: list[SchemaField], batches: Iterator[list[tuple[Any, ...]]]
     sink = _Sink()
     with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd") as writer:
         for batch in batches:
-            columns = list(zip(*batch, strict=True)) if batch else [[] for _ in fields]
+            columns: list[Any] = list(zip(*batch, strict=True)) if batch else [[] for _ in fields]
             arrays = [pa.array(list(col), type=schema.field(i).type) for i, col in enumerate(columns)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             yield sink.take()

@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from urbandata.auth.policy import Scope
-
 from urbandata.db.tables import (
     dataset_keywords,
     dataset_themes,
@@ -20,6 +19,7 @@ from urbandata.db.tables import (
 )
 
 Row = sa.engine.Row[Any]
+Rows = Sequence[Any]
 
 
 def now() -> dt.datetime:
@@ -337,7 +337,7 @@ def all_table_refs(conn: sa.Connection) -> set[str]:
     return {r.table_ref for r in conn.execute(sa.select(resource_versions.c.table_ref))}
 
 
-def sql_tables(conn: sa.Connection, visible: sa.ColumnElement[bool], names: list[str] | None) -> Sequence[Row]:
+def sql_tables(conn: sa.Connection, visible: sa.ColumnElement[bool], names: list[str] | None) -> Rows:
     """Current versions of the resources readable under `visible`, by stable SQL name."""
     q = (
         sa.select(

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from urbandata.auth.actor import RequestContext
+from urbandata.auth.guard import guarded
 from urbandata.catalog.service import TableHandle, open_table
 from urbandata.datastore.sql import OPS, Condition, Op, Order
 from urbandata.errors import InvalidInput
@@ -187,6 +188,7 @@ def cached_count(stores: Stores, table: TableHandle, where: Sequence[Condition])
     return n
 
 
+@guarded("dataset.read")
 def query_rows(ctx: RequestContext, stores: Stores, slug: str, resource: str, q: RowQuery) -> RowsPage:
     max_limit = ctx.settings.api_max_limit
     if not 1 <= q.limit <= max_limit:
@@ -218,11 +220,12 @@ def query_rows(ctx: RequestContext, stores: Stores, slug: str, resource: str, q:
     return RowsPage(table=table, fields=[fields[c] for c in columns], rows=out, next_cursor=next_cursor, total=total)
 
 
+@guarded("dataset.read")
 def iter_rows(
-    ctx: RequestContext, stores: Stores, slug: str, resource: str, q: RowQuery
+    ctx: RequestContext, stores: Stores, slug: str, resource: str, q: RowQuery, purpose: str = "read"
 ) -> tuple[TableHandle, list[SchemaField], Iterator[list[tuple[Any, ...]]]]:
     """All rows matching the query, streamed in batches (exports, CLI output)."""
-    table = open_table(ctx, stores, slug, resource, version=q.version, as_of=q.as_of)
+    table = open_table(ctx, stores, slug, resource, version=q.version, as_of=q.as_of, purpose=purpose)
     fields = {f.name: f for f in table.schema.fields}
     columns = list(q.columns) if q.columns else list(fields)
     unknown = [c for c in columns if c not in fields]

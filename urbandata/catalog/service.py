@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from urbandata.auth.actor import RequestContext
 from urbandata.audit.service import record
+from urbandata.auth.actor import RequestContext
 from urbandata.auth.guard import guarded
 from urbandata.auth.policy import can_read_dataset, readable_scope, require_permission, visible_columns
 from urbandata.catalog import repository as repo
@@ -142,8 +142,14 @@ def update_dataset(ctx: RequestContext, stores: Stores, slug: str, changes: dict
         row = _visible_dataset_row(ctx, conn, slug)
         require_permission(ctx.actor, "dataset.update", row.org_slug, slug)
         merged = validate_metadata({**row.meta, **changes})
-        record(ctx, conn, "dataset.update", "dataset", slug,
-               details={"before": {k: row.meta.get(k) for k in changes}, "after": {k: merged.get(k) for k in changes}})
+        record(
+            ctx,
+            conn,
+            "dataset.update",
+            "dataset",
+            slug,
+            details={"before": {k: row.meta.get(k) for k in changes}, "after": {k: merged.get(k) for k in changes}},
+        )
         names = [r.name for r in repo.list_resources(conn, row.id)]
         values = {**_columns(merged), "search_text": _search_text(merged, row.org_name, names)}
         repo.update_dataset(conn, row.id, row.search_text, values, merged.get("keywords", []), merged.get("themes", []))
@@ -175,7 +181,7 @@ def _summary(row: Any, kw: list[str], th: list[str], fm: list[str]) -> DatasetSu
     )
 
 
-def dataset_url(ctx: RequestContext, slug: str) -> str:
+def _dataset_url(ctx: RequestContext, slug: str) -> str:
     base = (ctx.settings.public_url or "").rstrip("/")
     return f"{base}/datasets/{slug}"
 
@@ -193,7 +199,7 @@ def get_dataset(ctx: RequestContext, stores: Stores, slug: str) -> Dataset:
         **_summary(row, kw[row.id], th[row.id], fm[row.id]).model_dump(),
         license_name=str(lic["de"]),
         license_url=lic.get("url") or None,
-        attribution=attribution_text(row.meta, publisher, dataset_url(ctx, row.slug)),
+        attribution=attribution_text(row.meta, publisher, _dataset_url(ctx, row.slug)),
         frequency_label=profile.label("frequencies", row.frequency) if row.frequency else None,
         meta=row.meta,
         issued=row.issued,
@@ -379,11 +385,22 @@ def ingest_file(
                 previous = repo.get_resource(conn, ds.id, name)
                 repo.make_current(conn, res_id, version, result.format.upper())
                 repo.touch_dataset(conn, ds.id)
-                record(ctx, conn, "resource.load", "resource", f"{slug}/{name}", details={
-                    "before": {"version": previous.current_version if previous else None},
-                    "after": {"version": version, "rows": result.staged.row_count,
-                              "rejected": result.report.get("rows_rejected"), "sha256": result.fingerprint.sha256},
-                })
+                record(
+                    ctx,
+                    conn,
+                    "resource.load",
+                    "resource",
+                    f"{slug}/{name}",
+                    details={
+                        "before": {"version": previous.current_version if previous else None},
+                        "after": {
+                            "version": version,
+                            "rows": result.staged.row_count,
+                            "rejected": result.report.get("rows_rejected"),
+                            "sha256": result.fingerprint.sha256,
+                        },
+                    },
+                )
                 sql_table = conn.execute(
                     sa.text("SELECT sql_table FROM resources WHERE id = :id"), {"id": res_id}
                 ).scalar_one()
@@ -472,6 +489,11 @@ def open_table(
             code="version_not_found",
             parameter="version" if version else "as_of",
         )
+    schema = TableSchema.model_validate(row.schema)
+    shown = set(visible_columns(ctx.actor, ds.org_slug, [f.name for f in schema.fields], res.masked_columns))
+    schema.fields = [f for f in schema.fields if f.name in shown]
+    if ds.access_level != "public" and ctx.actor.kind != "system":
+        record(ctx, stores.engine, f"data.{purpose}", "resource", f"{slug}/{resource}", details={"version": row.version})
     return TableHandle(
         dataset=slug,
         resource=resource,
@@ -479,7 +501,7 @@ def open_table(
         version=row.version,
         current_version=res.current_version,
         table_ref=row.table_ref,
-        schema=TableSchema.model_validate(row.schema),
+        schema=schema,
         row_count=row.row_count,
         access_level=ds.access_level,
     )
@@ -517,5 +539,11 @@ def set_masked_columns(ctx: RequestContext, stores: Stores, slug: str, resource:
         ds, res = _resource_row(ctx, conn, slug, resource)
         require_permission(ctx.actor, "dataset.update", ds.org_slug, slug)
         repo.set_masked_columns(conn, res.id, sorted(set(columns)))
-        record(ctx, conn, "resource.mask", "resource", f"{slug}/{resource}",
-               details={"before": res.masked_columns, "after": sorted(set(columns))})
+        record(
+            ctx,
+            conn,
+            "resource.mask",
+            "resource",
+            f"{slug}/{resource}",
+            details={"before": res.masked_columns, "after": sorted(set(columns))},
+        )

@@ -18,7 +18,7 @@ import duckdb
 
 from urbandata.errors import IngestError
 from urbandata.ingest.convert import lit
-from urbandata.ingest.detect import CHUNK, Dialect, Fingerprint, detect_dialect, header_names
+from urbandata.ingest.detect import CHUNK, SINGLE_COLUMN, Dialect, Fingerprint, detect_dialect, header_names
 from urbandata.ingest.sources import RawColumn, RawSource, Reject, clean_names
 from urbandata.ingest.tableschema import DEFAULT_MISSING
 
@@ -41,7 +41,7 @@ def _transcode(path: Path, encoding: str, out: Path, name: str, cr_newlines: boo
     with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
         try:
             while True:
-                chunk = src.read(CHUNK)
+                chunk = src.read(CHUNK // 4)  # decoded text takes up to 4 bytes a character
                 text = decoder.decode(chunk, final=not chunk)
                 if cr_newlines:
                     text = text.replace("\r", "\n")
@@ -164,7 +164,7 @@ def read_csv_source(
         missing_values=missing,
         raw_missing_applied=True,
         extra={
-            "delimiter": dialect.delimiter,
+            "delimiter": None if dialect.delimiter == SINGLE_COLUMN else dialect.delimiter,
             "encoding": fp.encoding,
             "header_line": dialect.data_start_line - 1,
             "title_lines": dialect.title_lines,
@@ -237,17 +237,17 @@ class _Rejects:
         self.lines = {line_of[s] for s in starts}
         for start, (_, err_type, csv_line, message) in zip(starts, rows, strict=False):
             line = line_of[start]
-            reason = REASONS.get(str(err_type), str(err_type).lower())
-            detail = f"expected {self.width}"
-            if err_type in ("MISSING COLUMNS", "TOO MANY COLUMNS") and csv_line is not None:
-                found = next(csv.reader([str(csv_line).strip("\r\n")], delimiter=self.dialect.delimiter), [])
-                detail = f"found {len(found)}, expected {self.width}"
-            elif message:
-                detail += f"; {str(message).splitlines()[0]}"
-            self.source.structural_rejects.append(
-                Reject(line=line, column=None, reason=f"{reason} ({detail})"[:300],
-                       value=str(csv_line).strip("\r\n") if csv_line is not None else None)
-            )
+            value = str(csv_line).strip("\r\n") if csv_line is not None else None
+            if "unterminated quote" in str(message):
+                reason = "a quoted field is not closed (its quote runs on to the end of the file)"
+            elif err_type in ("MISSING COLUMNS", "TOO MANY COLUMNS") and value is not None:
+                found = next(csv.reader([value], delimiter=self.dialect.delimiter, quotechar='"'), [])
+                reason = f"{REASONS[str(err_type)]} (found {len(found)}, expected {self.width})"
+            elif str(err_type) in REASONS:
+                reason = REASONS[str(err_type)]
+            else:
+                reason = f"{str(err_type).lower()}: {str(message).splitlines()[0] if message else ''}"
+            self.source.structural_rejects.append(Reject(line=line, column=None, reason=reason[:300], value=value))
         self.source.structural_rejects.sort(key=lambda r: r.line or 0)
         return total
 

@@ -71,6 +71,7 @@ def fingerprint(path: Path, *, text: bool, name: str | None = None) -> Fingerpri
     head = b""
     saw_utf8_multibyte = False
     not_cp1252_offset = -1
+    nul_offset = -1
     cp1252_only = False
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
@@ -79,6 +80,8 @@ def fingerprint(path: Path, *, text: bool, name: str | None = None) -> Fingerpri
             sha.update(chunk)
             if text:
                 newlines += chunk.count(b"\n")
+                if nul_offset < 0 and (nul := chunk.find(b"\x00")) >= 0:
+                    nul_offset = size + nul
                 if utf8_ok:
                     try:
                         decoder.decode(chunk)
@@ -105,12 +108,12 @@ def fingerprint(path: Path, *, text: bool, name: str | None = None) -> Fingerpri
         raise IngestError("The file is empty.", code="empty_file", file=name)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
-    elif b"\x00" in head:
+    elif nul_offset >= 0:
         raise IngestError(
             "This is not a text file (it contains binary data); check the file type.",
             code="binary_file",
             file=name,
-            line=_line_of(path, head.index(b"\x00")),
+            line=_line_of(path, nul_offset),
         )
     elif _control_ratio(head) > 0.05:
         raise IngestError("This is not a text file (control characters); check the file type.",
@@ -172,11 +175,14 @@ def _read_head(path: Path, encoding: str, limit: int = 512 * 1024) -> str:
     return text
 
 
-def _split_lines(text: str) -> list[str]:
-    """Physical lines as DuckDB sees them: split at LF only (str.splitlines also splits at \\x1c,
-    \\x85, U+2028 ... which may occur inside fields), a trailing CR dropped."""
-    lines = text.split("\n") if "\n" in text or "\r" not in text else text.split("\r")
-    if lines and lines[-1] == "":
+def _split_lines(text: str, limit: int = -1) -> list[str]:
+    """The first `limit` physical lines as DuckDB sees them: split at LF only (str.splitlines also
+    splits at \\x1c, \\x85, U+2028 ... which may occur inside fields), a trailing CR dropped."""
+    sep = "\n" if "\n" in text or "\r" not in text else "\r"
+    lines = text.split(sep, limit)
+    if limit >= 0 and len(lines) > limit:
+        lines.pop()  # the rest of the text
+    elif lines and lines[-1] == "":
         lines.pop()
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
@@ -199,7 +205,7 @@ def _read_tail(path: Path, limit: int = 64 * 1024) -> tuple[bytes, int]:
 
 def _parse_rows(lines: list[str], delimiter: str) -> list[tuple[int, int, list[str]]]:
     """CSV records in `lines`: (0-based first line, 1-based last line, cells); a quoted field may span lines."""
-    reader = csv.reader(iter(lines), delimiter=delimiter, quotechar='"')
+    reader = csv.reader((ln + "\n" for ln in lines), delimiter=delimiter, quotechar='"')
     out: list[tuple[int, int, list[str]]] = []
     prev = 0
     try:
@@ -260,7 +266,7 @@ def detect_dialect(
     `newline_count` (the file's number of LF bytes, if known) saves a pass to number the tail's lines.
     """
     head = _read_head(path, encoding).lstrip("\ufeff")
-    lines = _split_lines(head)[:400]
+    lines = _split_lines(head, 400)
     if not any(ln.strip() for ln in lines):
         raise IngestError("The file has no content.", code="empty_file", file=name or path.name)
     delimiter = _choose_delimiter([ln for ln in lines if ln.strip()][:200])

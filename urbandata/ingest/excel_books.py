@@ -60,13 +60,14 @@ class XlsxBook:
         self.path = path
         self.name = name
         self.errors = 0
+        # a file object, not the path: openpyxl judges paths by their extension
+        self._fh = path.open("rb")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self.wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except IngestError:
-            raise
+                self.wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises KeyError, ValueError, XML parse errors, ...
+            self._fh.close()
             raise broken(name, exc) from exc
 
     def sheet_names(self) -> list[str]:
@@ -123,6 +124,7 @@ class XlsxBook:
 
     def close(self) -> None:
         self.wb.close()
+        self._fh.close()
 
 
 class XlsBook:

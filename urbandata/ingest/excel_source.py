@@ -204,23 +204,20 @@ def _read(book: Book, con: duckdb.DuckDBPyConnection, name: str, sheet: str | No
     first, width = layout.first_col, layout.width
     writer = StagingWriter(con, "excel_raw", DEFAULT_MISSING)
     writer.add_columns(width)
-    pending: list[list[Any]] = []
-    outside = 0
+    pending: list[tuple[list[Any], list[Any]]] = []  # note-like rows held back: notes unless data follows
+    outside = 0  # table rows with values left or right of the table's columns
     for row in itertools.chain(head[layout.data_start :], rest):
         cells = row[first : first + width]
         if len(cells) < width:
             cells = cells + [None] * (width - len(cells))
-        if _filled_row(row[:first]) or _filled_row(row[first + width :]):
-            outside += 1
-        if is_note_row(cells, width):
-            pending.append(cells)
-            if len(pending) <= MAX_PENDING:
-                continue
-        for held in pending:
+        pending.append((cells, row))
+        if is_note_row(cells, width) and len(pending) <= MAX_PENDING:
+            continue
+        for held, full in pending:
             writer.append(held)
+            outside += _filled_row(full[:first]) or _filled_row(full[first + width :])
         pending = []
-        writer.append(cells)
-    footer = [" ".join(t for t in (cell_text(v) for v in r) if t) for r in pending if _filled_row(r)]
+    footer = [" ".join(t for t in (cell_text(v) for v in full) if t) for _, full in pending if _filled_row(full)]
     if writer.rows_appended == 0:
         raise IngestError(f"The sheet {chosen!r} has a header but no data rows.", code="no_rows", file=name,
                           sheet=chosen)

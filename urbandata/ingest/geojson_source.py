@@ -209,6 +209,8 @@ def read_geojson_source(
     extra: dict[str, Any] = {}
     if crs_name:
         extra["crs"] = crs_name
+    if fp.encoding not in ("utf-8", "utf-8-sig"):
+        notes.append(f"encoding {fp.encoding} converted to UTF-8")
     if crs is not None:
         notes.append(f"coordinates transformed from {crs_name} to WGS84 longitude/latitude (EPSG:4326)")
     nested = [c.name for c in columns if c.raw_type == "JSON"]

@@ -114,21 +114,27 @@ def _schema_for(
                 file=file,
                 column=unknown[0],
             )
-    text_cols = [c for c in source.columns if c.raw_type.upper() == "VARCHAR"]
-    samples: dict[str, list[str | None]] = {}
+    text_cols = [
+        c for c in source.columns if c.raw_type.upper() == "VARCHAR" and (given is None or given.field(c.name) is None)
+    ]
+    missing = list(given.missing_values if given else source.missing_values or [])
     if text_cols:
+        # The sample stays in the engine; Python gets one column's distinct present values at a time.
         cols = ", ".join(quote_ident(c.name) for c in text_cols)
-        rows = con.execute(f"SELECT {cols} FROM {source.relation} LIMIT {SAMPLE_ROWS}").fetchall()
-        for j, c in enumerate(text_cols):
-            samples[c.name] = [r[j] for r in rows]
-    missing = set(given.missing_values if given else source.missing_values or [])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __sample AS SELECT {cols} FROM {source.relation} LIMIT {SAMPLE_ROWS}"
+        )
+    markers = ", ".join("'" + m.strip().replace("'", "''") + "'" for m in missing) or "NULL"
     fields: list[SchemaField] = []
     for c in source.columns:
         user = given.field(c.name) if given else None
         if user is not None:
             f = user.model_copy(update={"inferred": False})
         elif c.raw_type.upper() == "VARCHAR":
-            values = [v if v is None or v.strip() not in missing else None for v in samples[c.name]]
+            ref = quote_ident(c.name)
+            values = [r[0] for r in con.execute(
+                f"SELECT DISTINCT trim({ref}) FROM __sample WHERE {ref} IS NOT NULL AND trim({ref}) NOT IN ({markers})"
+            ).fetchall()]
             f = infer_field(c.name, values, source.locale)
         else:
             ftype = "geojson" if c.raw_type.upper() == "GEOJSON" else duckdb_to_field_type(c.raw_type)
@@ -136,6 +142,8 @@ def _schema_for(
         if c.source_name and c.source_name != c.name:
             f = f.model_copy(update={"source_name": c.source_name})
         fields.append(f)
+    if text_cols:
+        con.execute("DROP TABLE IF EXISTS __sample")
     schema = TableSchema(fields=fields)
     if given is not None:
         schema.missing_values = given.missing_values
@@ -256,8 +264,8 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
                 for f in bad_inferred:
                     demoted.append(f"{f.name} ({f.type})")
                     idx = schema.fields.index(f)
-                    schema.fields[idx] = SchemaField(
-                        name=f.name, type="string", inferred=True, source_name=f.source_name
+                    schema.fields[idx] = SchemaField(name=f.name, type="string", inferred=True).model_copy(
+                        update={"source_name": f.source_name}
                     )
                 loaded = _load(con, source, schema)
         except duckdb.Error as exc:
@@ -285,7 +293,10 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
         if empty_rows:
             all_null = " AND ".join(f"{quote_ident(f.name)} IS NULL" for f in schema.fields)
             con.execute(f"DELETE FROM out.data WHERE {all_null}")
-        dropped = loaded.empty_columns if len(loaded.empty_columns) < len(schema.fields) else []
+        inferred_names = {fld.name for fld in schema.fields if fld.inferred}
+        dropped = [c for c in loaded.empty_columns if c in inferred_names]
+        if len(dropped) == len(schema.fields):
+            dropped = []
         for col in dropped:
             con.execute(f"ALTER TABLE out.data DROP COLUMN {quote_ident(col)}")
         schema.fields = [f for f in schema.fields if f.name not in dropped]

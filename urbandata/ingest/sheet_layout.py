@@ -148,7 +148,9 @@ def detect_layout(head: Sequence[Sequence[Any]], merges: Sequence[Merge] = ()) -
             header_end += 1
         else:
             break
-    first, last = _extent(rows[header_idx:])
+    # the table's own columns: header rows and data rows, not notes written beside or below it
+    body = [r for r in rows[header_end:] if not is_note_row(r[first : last + 1], width_all)]
+    first, last = _extent(rows[header_idx:header_end] + body)
     width = max(1, last - first + 1)
     header_rows = [[cell_text(r[j]) if j < len(r) else None for j in range(first, first + width)]
                    for r in rows[header_idx:header_end]]

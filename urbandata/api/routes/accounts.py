@@ -30,8 +30,9 @@ def login(body: LoginBody, response: Response, ctx: ContextDep, stores: StoresDe
     csrf = secrets.token_urlsafe(24)
     secure = ctx.settings.secure_cookies
     max_age = ctx.settings.session_hours * 3600
-    response.set_cookie(SESSION_COOKIE, session.token, max_age=max_age, httponly=True, secure=secure,
-                        samesite="lax", path="/")
+    response.set_cookie(
+        SESSION_COOKIE, session.token, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/"
+    )
     response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure, samesite="strict", path="/")
     return {"username": body.username, "csrf_token": csrf, "expires_at": session.expires_at}
 
@@ -94,8 +95,14 @@ def tokens(ctx: ContextDep, stores: StoresDep) -> list[Token]:
 @router.post("/tokens", status_code=201, summary="Create an API token; the token is shown once")
 def create_token(body: TokenBody, ctx: ContextDep, stores: StoresDep) -> NewToken:
     return accounts.create_token(
-        ctx, stores, _me(ctx), name=body.name, scope=body.scope, expires_days=body.expires_days,
-        limit_org=body.organization, limit_datasets=body.datasets,
+        ctx,
+        stores,
+        _me(ctx),
+        name=body.name,
+        scope=body.scope,
+        expires_days=body.expires_days,
+        limit_org=body.organization,
+        limit_datasets=body.datasets,
     )
 
 
@@ -120,8 +127,13 @@ def users(ctx: ContextDep, stores: StoresDep) -> list[User]:
 @router.post("/users", status_code=201, summary="Create a user (admins)")
 def add_user(body: UserBody, ctx: ContextDep, stores: StoresDep) -> User:
     return accounts.add_user(
-        ctx, stores, body.username, password=body.password, is_admin=body.is_admin,
-        display_name=body.display_name, email=body.email,
+        ctx,
+        stores,
+        body.username,
+        password=body.password,
+        is_admin=body.is_admin,
+        display_name=body.display_name,
+        email=body.email,
     )
 
 

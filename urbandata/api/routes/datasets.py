@@ -121,8 +121,14 @@ async def upload(
                     raise PayloadTooLarge(f"The file is larger than {limit:,} bytes.", file=file.filename)
                 fh.write(chunk)
         version = await run_in_threadpool(
-            service.ingest_file, ctx, stores, slug, target, resource=resource,
-            display_name=file.filename or target.name, sheet=sheet,
+            service.ingest_file,
+            ctx,
+            stores,
+            slug,
+            target,
+            resource=resource,
+            display_name=file.filename or target.name,
+            sheet=sheet,
         )
     return version.model_dump(mode="json", by_alias=True)
 
