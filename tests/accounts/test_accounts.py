@@ -12,7 +12,6 @@ from tests.helpers import BTW, make_dataset, make_org
 from urbandata.accounts import service as accounts
 from urbandata.audit.service import query_log
 from urbandata.auth.actor import Actor, RequestContext
-from urbandata.catalog import service
 from urbandata.db.tables import api_tokens
 from urbandata.errors import Conflict, Forbidden, InvalidInput
 from urbandata.stores import Stores

@@ -493,7 +493,9 @@ def open_table(
     shown = set(visible_columns(ctx.actor, ds.org_slug, [f.name for f in schema.fields], res.masked_columns))
     schema.fields = [f for f in schema.fields if f.name in shown]
     if ds.access_level != "public" and ctx.actor.kind != "system":
-        record(ctx, stores.engine, f"data.{purpose}", "resource", f"{slug}/{resource}", details={"version": row.version})
+        record(
+            ctx, stores.engine, f"data.{purpose}", "resource", f"{slug}/{resource}", details={"version": row.version}
+        )
     return TableHandle(
         dataset=slug,
         resource=resource,
