@@ -32,10 +32,13 @@ typecheck: install
 pytest: install
 	$(VENV)/bin/pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest contract
 
+# the names other tools rely on; skipped when the shared checks are not beside the checkout
 contract: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python ../shared/checks/contract.py
+	@if [ -f ../shared/checks/contract.py ]; then \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python ../shared/checks/contract.py; \
+	else echo "contract check skipped: ../shared/checks/contract.py not found"; fi
 
 bench: install
 	$(VENV)/bin/python benchmarks/ingest.py

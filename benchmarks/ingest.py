@@ -1028,7 +1028,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]The machine was busy (1-min load average {load_before[0]:.2f} before, "
                       f"{load_after:.2f} after, {os.cpu_count()} CPUs): figures are noisy; compare the ratios of "
                       "interleaved runs rather than absolute times, or repeat on a quiet machine.[/yellow]")
-    result_path = out / f"ingest-{gen.rows}-s{gen.seed}.json"
+    result_path = out / f"ingest-{gen.rows}-s{gen.seed}{'-big' if big else ''}.json"
     result_path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     console.print(f"Results written to {result_path}")
     shutil.rmtree(work_root, ignore_errors=True)

@@ -14,9 +14,13 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from tests.helpers import BTW, make_dataset, make_org
 from urbandata.app import create_app
@@ -35,8 +39,10 @@ VALUES = st.one_of(
 )
 
 
-APP = create_app(Settings(data_dir=Path(tempfile.gettempdir()) / "urbandata-fuzz-unused"))
-schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP).include(
+# The OpenAPI document, taken from the app without opening any store; requests go to `loaded_app`.
+_DOC = create_app(Settings(data_dir=Path(tempfile.gettempdir()) / "urbandata-fuzz-unused")).openapi()
+_DOC_APP = Starlette(routes=[Route("/api/v1/openapi.json", lambda _request: JSONResponse(_DOC))])
+schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", _DOC_APP).include(
     method=["GET", "POST"], path_regex="^/api/v1/"
 )
 
@@ -63,8 +69,8 @@ def flatmap_query(context: Any, query: dict[str, Any] | None) -> Any:
     return extra.map(lambda f: {**(query or {}), **{c + op: v for (c, op), v in f.items()}})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+@pytest.fixture(scope="module")
+def loaded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """The embedded default with loaded data, behind the app the schema was taken from."""
     tmp = tmp_path_factory.mktemp("fuzz")
     settings = Settings(data_dir=tmp / "data", anonymous_rate_limit=0)  # the fuzzer is one client sending a lot
@@ -77,12 +83,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     service.ingest_file(admin, stores, "wartezeiten", write_waiting_times(tmp / "w.csv"), resource="wartezeiten")
     make_dataset(admin, stores, "intern", access_level="internal")
     service.ingest_file(admin, stores, "intern", BTW, resource="liste")
-    APP.state.settings, APP.state.stores = settings, stores
-    yield
+    yield create_app(settings, stores)
     stores.close()
 
 
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_server_error_anywhere(case: Any) -> None:
-    case.call_and_validate(checks=[not_a_server_error])
+def test_no_server_error_anywhere(case: Any, loaded_app: FastAPI) -> None:
+    case.call_and_validate(app=loaded_app, checks=[not_a_server_error])

@@ -28,7 +28,7 @@ NUMERIC = ("integer", "number")
 BUCKET_ALIAS = "bucket"
 DEFAULT_LIMIT = 1000
 MAX_GROUPS = 10
-MAX_METRICS = 20
+MAX_METRICS = 50
 _METRIC = re.compile(r"^([a-z_]+)(?::(.+))?$", re.DOTALL)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 
 from urbandata.errors import InvalidInput
 
@@ -127,6 +127,8 @@ def check_sql(sql: str, dialect: str) -> CheckedSql:
             line=err.get("line"),
             column=err.get("col"),
         ) from None
+    except SqlglotError as exc:  # tokenizer errors: unterminated strings and the like
+        raise InvalidInput(f"SQL syntax error: {str(exc)[:200]}", code="invalid_sql", parameter="q") from None
     if len(statements) != 1:
         raise _reject("Exactly one statement, please (no ';'-separated statements).")
     tree = statements[0]

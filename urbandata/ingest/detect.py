@@ -26,7 +26,24 @@ _UTF8_UMLAUT = re.compile(
 )
 # bytes that have no character in Windows-1252 (in Latin-1 they are C1 control codes, never used in text)
 _NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
-_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
+_NOT_CP1252_BYTES = b"\x81\x8d\x8f\x90\x9d"
+_CP1252_ONLY_BYTES = bytes(range(0x80, 0xA0))  # euro sign, typographic quotes and dashes ... not in Latin-1
+
+
+def _contains_any(chunk: bytes, chars: bytes) -> bool:
+    """Whether `chunk` holds any of the bytes `chars` (at C speed: a regex class scan is much slower)."""
+    return len(chunk.translate(None, chars)) != len(chunk)
+
+
+def _has_utf8_letters(chunk: bytes) -> bool:
+    """UTF-8 umlauts, accents, euro sign or typographic punctuation in `chunk` (which is not UTF-8 as a whole)."""
+    for lead in (b"\xc3", b"\xc2", b"\xe2"):  # rare bytes in Windows-1252 text: find them first
+        i = chunk.find(lead)
+        while i >= 0:
+            if _UTF8_UMLAUT.match(chunk, i):
+                return True
+            i = chunk.find(lead, i + 1)
+    return False
 
 
 @dataclass(frozen=True)
@@ -85,15 +102,21 @@ def fingerprint(path: Path, *, text: bool, name: str | None = None) -> Fingerpri
                 if utf8_ok:
                     try:
                         decoder.decode(chunk)
+                        # valid UTF-8 that is not ASCII has multibyte characters
+                        saw_utf8_multibyte = saw_utf8_multibyte or not chunk.isascii()
                     except UnicodeDecodeError as exc:
                         utf8_ok = False
                         bad_offset = size + exc.start
-                if not saw_utf8_multibyte and _UTF8_UMLAUT.search(chunk):
-                    saw_utf8_multibyte = True
+                        saw_utf8_multibyte = saw_utf8_multibyte or _has_utf8_letters(chunk[: max(0, exc.start)])
                 if not utf8_ok:
-                    if not_cp1252_offset < 0 and (m := _NOT_CP1252.search(chunk)):
-                        not_cp1252_offset = size + m.start()
-                    cp1252_only = cp1252_only or bool(_CP1252_ONLY.search(chunk))
+                    # not UTF-8: Windows-1252 or Latin-1, unless it also holds UTF-8 text (mixed) or bytes
+                    # that neither has (another encoding)
+                    if not saw_utf8_multibyte and _has_utf8_letters(chunk):
+                        saw_utf8_multibyte = True
+                    if not_cp1252_offset < 0 and _contains_any(chunk, _NOT_CP1252_BYTES):
+                        m = _NOT_CP1252.search(chunk)
+                        not_cp1252_offset = size + (m.start() if m else 0)
+                    cp1252_only = cp1252_only or _contains_any(chunk, _CP1252_ONLY_BYTES)
             size += len(chunk)
     if text and utf8_ok:
         try:

@@ -236,6 +236,7 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
         },
     )
     try:
+        con.execute("SET enable_progress_bar = false")  # no progress bars on stdout of a server
         con.execute(f"ATTACH '{out_path}' AS out")
         reader = _reader(fmt)
         kwargs: dict[str, Any] = {"display_name": name}
