@@ -231,3 +231,11 @@ def test_forced_type_that_fits_no_row(tmp_path: Path) -> None:
     assert err.code == "no_rows"
     assert err.details["line"] == 2
     assert err.details["column"] == "b"
+
+
+def test_failed_load_leaves_no_converted_copy(tmp_path: Path) -> None:
+    from urbandata.ingest.tableschema import parse_schema
+
+    schema = parse_schema({"fields": [{"name": "b", "type": "date"}]})
+    fails(tmp_path, "c.csv", "a;b\nKöln;gestern\n\nQuelle: Amt\n".encode("cp1252"), schema=schema)
+    assert not list((tmp_path / "work").glob("source-utf8.*"))

@@ -18,7 +18,7 @@ from urbandata.datastore.base import Column, StagedTable
 from urbandata.datastore.sql import quote_ident
 from urbandata.datastore.types import duckdb_to_field_type
 from urbandata.errors import IngestError, InvalidInput, PayloadTooLarge
-from urbandata.ingest.convert import native_conversion
+from urbandata.ingest.convert import lit, native_conversion
 from urbandata.ingest.csv_source import read_csv_source
 from urbandata.ingest.detect import Fingerprint, fingerprint
 from urbandata.ingest.infer import infer_field
@@ -237,7 +237,7 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
     )
     try:
         con.execute("SET enable_progress_bar = false")  # no progress bars on stdout of a server
-        con.execute(f"ATTACH '{out_path}' AS out")
+        con.execute(f"ATTACH {lit(str(out_path))} AS out")
         reader = _reader(fmt)
         kwargs: dict[str, Any] = {"display_name": name}
         if fmt in ("xlsx", "xls"):
@@ -314,8 +314,8 @@ def stage_file(path: Path, options: IngestOptions, work_dir: Path) -> StageResul
         con.execute("DETACH out")
     finally:
         con.close()
-    for leftover in work_dir.glob("source-utf8.*"):
-        leftover.unlink(missing_ok=True)
+        for leftover in work_dir.glob("source-utf8.*"):  # a transcoded or cut copy, also after an error
+            leftover.unlink(missing_ok=True)
     notes = list(source.notes)
     if demoted:
         notes.append("kept as text because some values do not fit the inferred type: " + ", ".join(demoted))
