@@ -77,13 +77,14 @@ HEADER = [
     "Nr", "Stadtteil", "Bezirksnummer", "Messstelle", "Datum", "Zeitstempel", "Temperatur (°C)",
     "Betrag (€)", "Anzahl", "Breite", "Länge", "Aktiv", "Bemerkung",
 ]
-# The Table Schema type each column must get; the benchmark fails its check if ours infers otherwise.
+# The Table Schema type each column must get; the report marks any column typed otherwise.
 EXPECTED_TYPES = {
     "Nr": "integer", "Stadtteil": "string", "Bezirksnummer": "string", "Messstelle": "string",
     "Datum": "date", "Zeitstempel": "datetime", "Temperatur (°C)": "number", "Betrag (€)": "number",
     "Anzahl": "integer", "Breite": "number", "Länge": "number", "Aktiv": "boolean", "Bemerkung": "string",
 }
-# Kaiserslautern districts (Ortsbezirke) with their number and an approximate centre (degrees x 10^5).
+# Kaiserslautern districts with an approximate centre (degrees x 10^5); numbers and stations are made up
+# (generated data, not official figures).
 DISTRICTS = [
     ("Innenstadt-Ost", 4944400, 777500),
     ("Betzenberg", 4943400, 775500),
@@ -904,7 +905,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"urbandata from {code_dir}; DuckDB {duckdb.__version__}; {os.cpu_count()} CPUs; "
                   f"load average {load_before[0]:.2f}")
     out: Path = args.out.resolve()
-    work_root = out / "work"
+    work_root = out / "ingest-work"
     work_root.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
 

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         description="Largest uncompressed size of an xlsx file's parts (zip-bomb guard), in bytes.",
     )
     ingest_memory_limit: str = Field(
-        default="1GB",
+        default="640MB",
         description="Memory limit of the DuckDB engine while loading a file (spills to disk beyond it).",
     )
     ingest_threads: int = Field(default=0, description="Threads for loading a file; 0 means all cores.")

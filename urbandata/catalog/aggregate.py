@@ -138,7 +138,7 @@ def aggregate(ctx: RequestContext, stores: Stores, slug: str, resource: str, q: 
     limit = q.limit if q.limit is not None else min(DEFAULT_LIMIT, max_limit)
     if not 1 <= limit <= max_limit:
         raise InvalidInput(f"limit must be between 1 and {max_limit}", code="invalid_limit", parameter="limit")
-    table = open_table(ctx, stores, slug, resource, version=q.version, as_of=q.as_of)
+    table = open_table(ctx, stores, slug, resource, version=q.version, as_of=q.as_of, purpose="aggregate")
     fields = {f.name: f for f in table.schema.fields}
 
     groups = [g.strip() for g in q.group_by if g.strip()]
