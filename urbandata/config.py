@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=True, description="Send session cookies only over HTTPS (set false for local http)."
     )
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL, e.g. a Keycloak realm; unset = sign-in with OIDC is off."
+    )
+    oidc_client_id: str | None = Field(default=None, description="OpenID Connect client id.")
+    oidc_client_secret: str | None = Field(default=None, description="OpenID Connect client secret.")
+    oidc_auto_create: bool = Field(
+        default=True, description="Create a staff account on the first OIDC sign-in (no roles; admins add them)."
+    )
     public_url: str | None = Field(
         default=None, description="Public base URL of the platform, used in links; default: from the request."
     )

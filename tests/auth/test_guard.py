@@ -18,6 +18,7 @@ from urbandata.auth.policy import PERMISSIONS
 OPEN_BY_DESIGN = {
     "urbandata.accounts.service.login",
     "urbandata.accounts.identity.actor_for_token",
+    "urbandata.accounts.oidc.complete",
     "urbandata.audit.service.record",
 }
 DOMAINS = ("catalog", "accounts", "audit")

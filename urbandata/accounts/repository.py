@@ -135,3 +135,7 @@ def revoke_token(conn: sa.Connection, token_id: int) -> None:
 
 def touch_token(conn: sa.Connection, token_id: int) -> None:
     conn.execute(api_tokens.update().where(api_tokens.c.id == token_id).values(last_used_at=now()))
+
+
+def get_user_by_subject(conn: sa.Connection, subject: str) -> Row | None:
+    return conn.execute(sa.select(users).where(users.c.oidc_subject == subject)).first()

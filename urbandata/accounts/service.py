@@ -12,6 +12,7 @@ from urbandata.auth.actor import ROLES, RequestContext
 from urbandata.auth.guard import guarded, mark_checked
 from urbandata.auth.policy import require_permission
 from urbandata.auth.secrets import hash_password, new_token, verify_password
+from urbandata.config import Settings
 from urbandata.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from urbandata.stores import Stores
 
@@ -261,18 +262,24 @@ def login(ctx: RequestContext, stores: Stores, username: str, password: str) -> 
             failed = failure
         else:
             repo.update_user(conn, row.id, {"failed_logins": 0, "locked_until": None, "last_login_at": now})
-            plain, digest, prefix = new_token()
-            token_id = repo.insert_token(
-                conn,
-                {
-                    "user_id": row.id,
-                    "name": "session",
-                    "token_hash": digest,
-                    "prefix": prefix,
-                    "scope": "write",
-                    "expires_at": now + dt.timedelta(hours=settings.session_hours),
-                },
-            )
             record(ctx, conn, "auth.login", "user", username, actor=username)
-            return NewToken(**_token(repo.token_by_id(conn, token_id)).model_dump(), token=plain)
+            return open_session(conn, settings, row.id)
     raise failed
+
+
+def open_session(conn: Any, settings: Settings, user_id: int) -> NewToken:
+    """A portal session: a short-lived write token that travels in an HttpOnly cookie."""
+    plain, digest, prefix = new_token()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.session_hours)
+    token_id = repo.insert_token(
+        conn,
+        {
+            "user_id": user_id,
+            "name": "session",
+            "token_hash": digest,
+            "prefix": prefix,
+            "scope": "write",
+            "expires_at": expires,
+        },
+    )
+    return NewToken(**_token(repo.token_by_id(conn, token_id)).model_dump(), token=plain)

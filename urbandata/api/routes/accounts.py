@@ -6,14 +6,16 @@ import datetime as dt
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
+from urbandata.accounts import oidc
 from urbandata.accounts import service as accounts
 from urbandata.accounts.models import NewToken, Token, User
 from urbandata.audit.service import query_log
 from urbandata.catalog import service as catalog
-from urbandata.errors import Unauthorized
+from urbandata.errors import Forbidden, Unauthorized
 from urbandata.webdeps import CSRF_COOKIE, SESSION_COOKIE, ContextDep, StoresDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -27,14 +29,58 @@ class LoginBody(BaseModel):
 @router.post("/auth/login", summary="Sign in; sets the session cookie (HttpOnly, SameSite) and a CSRF cookie")
 def login(body: LoginBody, response: Response, ctx: ContextDep, stores: StoresDep) -> dict[str, Any]:
     session = accounts.login(ctx, stores, body.username, body.password)
+    csrf = _set_session(response, ctx, session.token)
+    return {"username": body.username, "csrf_token": csrf, "expires_at": session.expires_at}
+
+
+def _set_session(response: Response, ctx: Any, token: str) -> str:
     csrf = secrets.token_urlsafe(24)
     secure = ctx.settings.secure_cookies
     max_age = ctx.settings.session_hours * 3600
-    response.set_cookie(
-        SESSION_COOKIE, session.token, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/"
-    )
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/")
     response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure, samesite="strict", path="/")
-    return {"username": body.username, "csrf_token": csrf, "expires_at": session.expires_at}
+    return csrf
+
+
+OIDC_COOKIE = "ud_oidc"
+
+
+@router.get("/auth/oidc/login", summary="Sign in with the city's OpenID Connect provider (redirect)")
+def oidc_login(
+    request: Request, ctx: ContextDep, stores: StoresDep, next: Annotated[str, Query(max_length=500)] = "/"
+) -> RedirectResponse:
+    challenge = oidc.start(ctx.settings, stores, str(request.url_for("oidc_callback")))
+    response = RedirectResponse(challenge.url, status_code=302)
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response.set_cookie(
+        OIDC_COOKIE,
+        f"{challenge.state}.{challenge.nonce}.{target}",
+        max_age=600,
+        httponly=True,
+        secure=ctx.settings.secure_cookies,
+        samesite="lax",
+        path="/api/v1/auth/oidc",
+    )
+    return response
+
+
+@router.get("/auth/oidc/callback", summary="Return from the OpenID Connect provider", name="oidc_callback")
+def oidc_callback(
+    request: Request,
+    ctx: ContextDep,
+    stores: StoresDep,
+    code: Annotated[str, Query(max_length=4000)],
+    state: Annotated[str, Query(max_length=200)],
+) -> RedirectResponse:
+    expected_state, _, rest = request.cookies.get(OIDC_COOKIE, "").partition(".")
+    nonce, _, target = rest.partition(".")
+    if not expected_state or not secrets.compare_digest(expected_state, state):
+        raise Forbidden("The sign-in was not started here (state mismatch).", code="oidc_state")
+    session = oidc.complete(ctx, stores, code, str(request.url_for("oidc_callback")), nonce)
+    response = RedirectResponse(target or "/", status_code=303)
+    _set_session(response, ctx, session.token)
+    response.delete_cookie(OIDC_COOKIE, path="/api/v1/auth/oidc")
+    return response
 
 
 @router.post("/auth/logout", summary="Sign out (revokes the session)")
