@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from urbandata import __version__
 from urbandata.api.errors import install_error_handlers
 from urbandata.api.openapi import ERROR_RESPONSES
-from urbandata.api.routes import accounts, aggregate, datasets, docs, exports, health, rows, sql
+from urbandata.api.routes import accounts, aggregate, datasets, docs, exports, health, quality, rows, sql
 from urbandata.config import Settings
 from urbandata.errors import UrbanDataError
 from urbandata.portal.rendering import error_page
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.include_router(aggregate.router)
     app.include_router(exports.router)
     app.include_router(sql.router)
+    app.include_router(quality.router)
     app.include_router(docs.router)
     app.include_router(pages.router)
+    app.mount("/static", pages.STATIC_FILES, name="static")
     return app

@@ -546,3 +546,130 @@ def audit(
                 json.dumps(e["details"], ensure_ascii=False)[:80] if e["details"] else "",
             )
         out.print(table)
+
+
+# --- data quality: rules, reports, version history -------------------------------------------------
+
+quality_app = typer.Typer(help="Data quality: scores, freshness, validation.", no_args_is_help=True)
+rules_app = typer.Typer(help="Validation rules of a resource.", no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+app.add_typer(rules_app, name="rules")
+
+
+def _at_option(value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--at must be an ISO 8601 date-time, not {value!r}", parameter="at") from None
+
+
+@quality_app.command("report")
+def quality_report(
+    ctx: typer.Context,
+    dataset: str,
+    at: Annotated[str | None, typer.Option(help="Evaluate at this ISO date-time (default: now).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Quality score, freshness and its components of a dataset and its resources."""
+    from urbandata.catalog import quality
+
+    with _session(ctx) as (rctx, stores):
+        report = quality.dataset_quality(rctx, stores, dataset, _at_option(at))
+        if as_json:
+            sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+            return
+        due = report["due_at"][:16] if report["due_at"] else "no schedule"
+        out.print(f"{dataset}: score {report['score']}/100, {report['freshness']} (due {due})", highlight=False)
+        table = Table("component", "value", "weight", "points")
+        for name, c in report["components"].items():
+            table.add_row(name, f"{c['value']:.2f}", str(c["weight"]), f"{c['points']:.1f}")
+        out.print(table)
+        for r in report["resources"]:
+            out.print(f"  {r['name']}: score {r['score']}, {r['freshness']}", highlight=False)
+        if report["metadata_missing"]:
+            out.print("Missing metadata: " + ", ".join(report["metadata_missing"]), highlight=False)
+
+
+@quality_app.command("overdue")
+def quality_overdue(
+    ctx: typer.Context, org: str, at: Annotated[str | None, typer.Option(help="ISO date-time.")] = None
+) -> None:
+    """Overdue resources of an organisation."""
+    from urbandata.catalog import quality
+
+    with _session(ctx) as (rctx, stores):
+        table = Table("dataset", "resource", "frequency", "overdue since")
+        for e in quality.overdue(rctx, stores, org, _at_option(at)):
+            table.add_row(e["dataset"], e["resource"] or "", e["frequency"] or "", (e["overdue_since"] or "")[:16])
+        out.print(table)
+
+
+@rules_app.command("set")
+def rules_set(
+    ctx: typer.Context,
+    dataset: str,
+    rules_file: Annotated[Path, typer.Argument(help="JSON file with a list of rules.")],
+    resource: Annotated[str | None, typer.Option()] = None,
+    on_failure: Annotated[str, typer.Option(help="reject (keep the previous version) or warn.")] = "reject",
+) -> None:
+    """Set a resource's validation rules (checked against its schema and each other)."""
+    from urbandata.catalog import quality
+
+    with _session(ctx) as (rctx, stores):
+        try:
+            doc = json.loads(rules_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"Cannot read rules: {exc}", code="invalid_rules", file=str(rules_file)) from None
+        name = resource or _only_resource(rctx, stores, dataset)
+        saved = quality.set_rules(rctx, stores, dataset, name, doc, on_failure)
+        out.print(f"{len(saved['rules'])} rule(s) saved for {dataset}/{name} (on failure: {on_failure}).")
+
+
+@rules_app.command("show")
+def rules_show(ctx: typer.Context, dataset: str, resource: Annotated[str | None, typer.Option()] = None) -> None:
+    """Print a resource's validation rules as JSON."""
+    from urbandata.catalog import quality
+
+    with _session(ctx) as (rctx, stores):
+        name = resource or _only_resource(rctx, stores, dataset)
+        rules = quality.get_rules(rctx, stores, dataset, name)
+        sys.stdout.write(json.dumps(rules, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("versions-diff")
+def versions_diff(
+    ctx: typer.Context,
+    dataset: str,
+    old: Annotated[int, typer.Option("--from", help="Older version.")],
+    new: Annotated[int, typer.Option("--to", help="Newer version.")],
+    resource: Annotated[str | None, typer.Option()] = None,
+    key: Annotated[list[str] | None, typer.Option(help="Key column (repeat for compound keys).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows shown per kind.")] = 100,
+) -> None:
+    """Diff two versions of a resource (rows added, removed, changed by key; schema changes) as JSON."""
+    from urbandata.catalog import history
+
+    with _session(ctx) as (rctx, stores):
+        name = resource or _only_resource(rctx, stores, dataset)
+        result = history.diff(rctx, stores, dataset, name, old, new, key, limit)
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("versions-restore")
+def versions_restore(
+    ctx: typer.Context,
+    dataset: str,
+    version: Annotated[int, typer.Option(help="The version to restore.")],
+    resource: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Restore an old version as a new current version (a copy of its data)."""
+    from urbandata.catalog import history
+
+    with _session(ctx) as (rctx, stores):
+        name = resource or _only_resource(rctx, stores, dataset)
+        v = history.restore(rctx, stores, dataset, name, version)
+        out.print(f"Version {version} of {dataset}/{name} restored as version {v.version} ({v.row_count:,} rows).")

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         default=None, description="Public base URL of the platform, used in links; default: from the request."
     )
     city_name: str = Field(default="Kaiserslautern", description="The city this install serves.")
+    about_text: str = Field(
+        default="", description="Markdown shown on the portal's About page above the generic text; empty: none."
+    )
+    imprint_text: str = Field(
+        default="", description="Markdown of the imprint (Impressum, § 5 DDG); empty: a notice that it is missing."
+    )
+    privacy_text: str = Field(
+        default="", description="Markdown of the privacy notice (Datenschutzerklärung); empty: the generic notice."
+    )
+    accessibility_contact: str = Field(
+        default="", description="E-mail address for accessibility feedback (Erklärung zur Barrierefreiheit)."
+    )
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
 
     @field_validator("data_dir")

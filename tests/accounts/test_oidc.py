@@ -167,4 +167,4 @@ def test_disabled_account_and_no_auto_create(
 
 def test_oidc_off_by_default(client: TestClient) -> None:
     r = client.get("/api/v1/auth/oidc/login", follow_redirects=False)
-    assert r.status_code == 500 or r.json()["error"]["code"] == "oidc_disabled"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "oidc_disabled"

@@ -27,7 +27,7 @@ from urbandata.audit.service import record
 from urbandata.auth.actor import RequestContext
 from urbandata.auth.guard import mark_checked
 from urbandata.config import Settings
-from urbandata.errors import ConfigError, Forbidden, Unauthorized
+from urbandata.errors import ConfigError, Forbidden, NotFound, Unauthorized
 from urbandata.stores import Stores
 
 _TIMEOUT = 10.0
@@ -43,7 +43,7 @@ class Challenge:
 
 def _require(settings: Settings) -> tuple[str, str, str]:
     if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
-        raise ConfigError("Sign-in with OpenID Connect is not configured.", code="oidc_disabled")
+        raise NotFound("Sign-in with OpenID Connect is not configured here.", code="oidc_disabled")
     return settings.oidc_issuer.rstrip("/"), settings.oidc_client_id, settings.oidc_client_secret
 
 

@@ -133,3 +133,11 @@ class SearchResult(BaseModel):
     facets: dict[str, list[FacetValue]]
     page: int
     page_size: int
+
+
+class CatalogFigures(BaseModel):
+    """Live figures of the catalog as the actor sees it."""
+
+    datasets: int
+    resources: int
+    rows: int

@@ -333,6 +333,23 @@ def version_as_of(conn: sa.Connection, resource_id: int, at: dt.datetime) -> Row
     ).first()
 
 
+def figures(conn: sa.Connection, visible: sa.ColumnElement[bool]) -> tuple[int, int, int]:
+    """(datasets, loaded resources, rows in their current versions) readable under `visible`."""
+    joined = datasets.join(organizations, organizations.c.id == datasets.c.org_id)
+    n_datasets = conn.execute(sa.select(sa.func.count()).select_from(joined).where(visible)).scalar_one()
+    current = sa.and_(
+        resource_versions.c.resource_id == resources.c.id, resource_versions.c.version == resources.c.current_version
+    )
+    res = conn.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(resource_versions.c.row_count), 0))
+        .select_from(
+            joined.join(resources, resources.c.dataset_id == datasets.c.id).join(resource_versions, current)
+        )
+        .where(visible)
+    ).one()
+    return int(n_datasets), int(res[0]), int(res[1])
+
+
 def all_table_refs(conn: sa.Connection) -> set[str]:
     return {r.table_ref for r in conn.execute(sa.select(resource_versions.c.table_ref))}
 
@@ -371,3 +388,81 @@ def sql_tables(conn: sa.Connection, visible: sa.ColumnElement[bool], names: list
 
 def set_masked_columns(conn: sa.Connection, resource_id: int, columns: list[str]) -> None:
     conn.execute(resources.update().where(resources.c.id == resource_id).values(masked_columns=columns or None))
+
+
+# --- data quality: rules, validation reports, freshness, pruning (tables of migration 0003) --------
+
+
+def get_quality(conn: sa.Connection, resource_id: int) -> Row | None:
+    from urbandata.db.tables import resource_quality
+
+    return conn.execute(sa.select(resource_quality).where(resource_quality.c.resource_id == resource_id)).first()
+
+
+def upsert_quality(conn: sa.Connection, resource_id: int, values: dict[str, Any]) -> None:
+    from urbandata.db.tables import resource_quality
+
+    values = {**values, "updated_at": now()}
+    done = conn.execute(
+        resource_quality.update().where(resource_quality.c.resource_id == resource_id).values(**values)
+    )
+    if not done.rowcount:
+        base = {"rules": [], "on_failure": "reject"}
+        conn.execute(resource_quality.insert().values(**{**base, **values, "resource_id": resource_id}))
+
+
+def insert_validation_report(conn: sa.Connection, values: dict[str, Any]) -> None:
+    from urbandata.db.tables import validation_reports
+
+    conn.execute(validation_reports.insert().values(**values, created_at=now()))
+
+
+def list_validation_reports(conn: sa.Connection, resource_id: int, limit: int) -> Sequence[Row]:
+    from urbandata.db.tables import validation_reports
+
+    q = sa.select(validation_reports).where(validation_reports.c.resource_id == resource_id)
+    return conn.execute(q.order_by(validation_reports.c.id.desc()).limit(limit)).all()
+
+
+def current_table_ref(conn: sa.Connection, dataset_slug: str, resource_name: str) -> tuple[str, dict[str, Any]] | None:
+    """(table_ref, schema) of a resource's current version, by dataset slug and resource name."""
+    row = conn.execute(
+        sa.select(resource_versions.c.table_ref, resource_versions.c.schema)
+        .select_from(
+            resources.join(datasets, datasets.c.id == resources.c.dataset_id).join(
+                resource_versions,
+                sa.and_(
+                    resource_versions.c.resource_id == resources.c.id,
+                    resource_versions.c.version == resources.c.current_version,
+                ),
+            )
+        )
+        .where(datasets.c.slug == dataset_slug, resources.c.name == resource_name)
+    ).first()
+    return (row.table_ref, row.schema) if row else None
+
+
+def dataset_slugs_of_org(conn: sa.Connection, visible: sa.ColumnElement[bool], org_slug: str) -> list[str]:
+    q = (
+        sa.select(datasets.c.slug)
+        .select_from(datasets.join(organizations, organizations.c.id == datasets.c.org_id))
+        .where(visible, organizations.c.slug == org_slug)
+        .order_by(datasets.c.slug)
+    )
+    return [r.slug for r in conn.execute(q)]
+
+
+def pruned_versions(conn: sa.Connection, resource_id: int) -> set[int]:
+    from urbandata.db.tables import pruned_versions as pruned
+
+    return {r.version for r in conn.execute(sa.select(pruned.c.version).where(pruned.c.resource_id == resource_id))}
+
+
+def mark_pruned(conn: sa.Connection, resource_id: int, version: int, by: str | None) -> None:
+    from urbandata.db.tables import pruned_versions as pruned
+
+    conn.execute(pruned.insert().values(resource_id=resource_id, version=version, pruned_at=now(), pruned_by=by))
+
+
+def get_resource_by_id(conn: sa.Connection, resource_id: int) -> Row | None:
+    return conn.execute(sa.select(resources).where(resources.c.id == resource_id)).first()

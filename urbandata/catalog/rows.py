@@ -220,11 +220,25 @@ def query_rows(ctx: RequestContext, stores: Stores, slug: str, resource: str, q:
     return RowsPage(table=table, fields=[fields[c] for c in columns], rows=out, next_cursor=next_cursor, total=total)
 
 
+@dataclass(frozen=True)
+class ReadPlan:
+    """A checked, typed read of a whole (filtered, sorted) version, for streaming."""
+
+    table: TableHandle
+    fields: list[SchemaField]
+    where: list[Condition]
+    order: list[Order]
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
 @guarded("dataset.read")
-def iter_rows(
+def plan_read(
     ctx: RequestContext, stores: Stores, slug: str, resource: str, q: RowQuery, purpose: str = "read"
-) -> tuple[TableHandle, list[SchemaField], Iterator[list[tuple[Any, ...]]]]:
-    """All rows matching the query, streamed in batches (exports, CLI output)."""
+) -> ReadPlan:
+    """Check a whole-table read (version, columns, filters, sort) before streaming it."""
     table = open_table(ctx, stores, slug, resource, version=q.version, as_of=q.as_of, purpose=purpose)
     fields = {f.name: f for f in table.schema.fields}
     columns = list(q.columns) if q.columns else list(fields)
@@ -233,7 +247,16 @@ def iter_rows(
         raise InvalidInput(
             f"Unknown column {unknown[0]!r}", code="unknown_column", parameter="columns", column=unknown[0]
         )
-    where = build_conditions(fields, q.filters)
-    order = build_order(fields, q.sort)
-    batches = stores.datastore.iter_batches(table.table_ref, columns, where, order)
-    return table, [fields[c] for c in columns], batches
+    return ReadPlan(
+        table, [fields[c] for c in columns], build_conditions(fields, q.filters), build_order(fields, q.sort)
+    )
+
+
+@guarded("dataset.read")
+def iter_rows(
+    ctx: RequestContext, stores: Stores, slug: str, resource: str, q: RowQuery, purpose: str = "read"
+) -> tuple[TableHandle, list[SchemaField], Iterator[list[tuple[Any, ...]]]]:
+    """All rows matching the query, streamed in batches of tuples (exports, CLI output)."""
+    plan = plan_read(ctx, stores, slug, resource, q, purpose)
+    batches = stores.datastore.iter_batches(plan.table.table_ref, plan.columns, plan.where, plan.order)
+    return plan.table, plan.fields, batches

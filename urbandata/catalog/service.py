@@ -22,6 +22,7 @@ from urbandata.auth.guard import guarded
 from urbandata.auth.policy import can_read_dataset, readable_scope, require_permission, visible_columns
 from urbandata.catalog import repository as repo
 from urbandata.catalog.models import (
+    CatalogFigures,
     Dataset,
     DatasetSummary,
     FacetValue,
@@ -36,6 +37,7 @@ from urbandata.catalog.models import (
 )
 from urbandata.catalog.profile import attribution_text, load_profile, validate_metadata
 from urbandata.catalog.search_text import index_text, query_terms
+from urbandata.catalog.validation import validate_new_version
 from urbandata.errors import Conflict, InvalidInput, NotFound
 from urbandata.ingest.files import keep_original
 from urbandata.ingest.pipeline import IngestOptions, stage_file
@@ -275,6 +277,14 @@ def search_datasets(
     )
 
 
+@guarded("dataset.read")
+def catalog_figures(ctx: RequestContext, stores: Stores) -> CatalogFigures:
+    """How many datasets, loaded resources and rows the actor can see (start page, `/api/v1/figures`)."""
+    with stores.engine.connect() as conn:
+        n_datasets, n_resources, n_rows = repo.figures(conn, repo.visible_clause(readable_scope(ctx.actor)))
+    return CatalogFigures(datasets=n_datasets, resources=n_resources, rows=n_rows)
+
+
 # --- loads and versions ------------------------------------------------------------------------
 
 
@@ -365,6 +375,11 @@ def ingest_file(
             version = repo.next_version(conn, res_id)
         table_ref = stores.datastore.install(result.staged, res_id, version)
         try:
+            checked = validate_new_version(
+                ctx, stores, ds.org_slug, slug, name, res_id, version, table_ref, result.schema, result.staged.row_count
+            )
+            if checked is not None:
+                result.report["validation"] = checked
             with stores.engine.begin() as conn:
                 repo.insert_version(
                     conn,
@@ -483,6 +498,10 @@ def open_table(
             row = repo.get_version(conn, res.id, res.current_version)
         else:
             row = None
+        if row is not None and row.version in repo.pruned_versions(conn, res.id):
+            raise NotFound(
+                f"The data of version {row.version} were pruned (retention)", code="version_pruned", parameter="version"
+            )
     if row is None:
         raise NotFound(
             f"Resource {resource!r} has no such version",

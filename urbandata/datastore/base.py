@@ -8,10 +8,12 @@ makes it current, so a failed or killed load changes nothing visible.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from urbandata.datastore.aggregation import Bucket, Metric
 from urbandata.datastore.sql import Condition, Order
@@ -108,6 +110,22 @@ class Datastore(ABC):
         Example: groups ["Bezirk"], metrics [Metric("sum", "CDU", "sum_CDU")] -> [(bezirk, sum), ...]
         """
 
+    def iter_arrow(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        schema: pa.Schema,
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        batch_size: int = 50000,
+    ) -> Iterator[pa.RecordBatch]:
+        """All matching rows as Arrow record batches of `schema` (bulk exports). Engines with native
+        Arrow output override this; the default builds the batches from row tuples."""
+        for rows in self.iter_batches(table_ref, columns, where, order, batch_size):
+            cols = list(zip(*rows, strict=True))
+            arrays = [pa.array(list(col), type=schema.field(i).type) for i, col in enumerate(cols)]
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
     @abstractmethod
     def run_sql(
         self, sql: str, tables: dict[str, tuple[str, list[str]]], max_rows: int, timeout_s: float
@@ -119,6 +137,23 @@ class Datastore(ABC):
         The sandbox has no file or network access, cannot change settings or data, and stops after
         `timeout_s`; at most `max_rows` rows come back (`truncated` tells whether there were more).
         """
+
+    # --- internal reads for quality checks and version diffs (never user SQL) ---
+
+    param_marker: str = "?"  # the parameter marker `query_versions` expects (see datastore.sql.SqlBuilder)
+    row_id: str = "rowid"  # the column numbering a version's rows from 0 in load order
+
+    @abstractmethod
+    def query_versions(self, sql: str, params: Sequence[Any], tables: Mapping[str, str]) -> list[tuple[Any, ...]]:
+        """Run an internal read-only query over version tables.
+
+        Each `{name}` in `sql` is replaced by the table of `tables[name]` (a table_ref); parameters use
+        `param_marker`. Only platform code builds these queries (quality checks, diffs), never users.
+        """
+
+    @abstractmethod
+    def copy_version(self, table_ref: str, resource_id: int, version: int) -> str:
+        """Store a copy of an existing version as a new, not yet current version; return its table_ref."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

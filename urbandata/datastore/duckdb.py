@@ -10,11 +10,12 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from urbandata.datastore.aggregation import Bucket, Metric, aggregate_sql
 from urbandata.datastore.base import Column, Datastore, SqlResult, StagedTable
@@ -95,9 +96,11 @@ class DuckDBDatastore(Datastore):
     ) -> list[tuple[Any, ...]]:
         b = SqlBuilder("?")
         cols = [quote_ident(c) for c in columns] + [quote_ident(o.column) for o in order] + ["rowid"]
-        extra = [b.after(order, "rowid", after)] if after is not None else []
+        # parameters are positional: the filters' come first, as their conditions precede the keyset condition
+        filters = [b.condition(c) for c in where]
+        keyset = [b.after(order, "rowid", after)] if after is not None else []
         sql = f"SELECT {', '.join(cols)} FROM {self._table(table_ref)}"
-        sql += b.where(where, extra) + b.order_by(order, "rowid") + f" LIMIT {int(limit)}"
+        sql += b.where((), [*filters, *keyset]) + b.order_by(order, "rowid") + f" LIMIT {int(limit)}"
         cur = self._cursor()
         try:
             return cur.execute(sql, b.params).fetchall()
@@ -130,6 +133,27 @@ class DuckDBDatastore(Datastore):
             cur.execute(sql, b.params)
             while batch := cur.fetchmany(batch_size):
                 yield batch
+        finally:
+            cur.close()
+
+    def iter_arrow(
+        self,
+        table_ref: str,
+        columns: Sequence[str],
+        schema: pa.Schema,
+        where: Sequence[Condition] = (),
+        order: Sequence[Order] = (),
+        batch_size: int = 50000,
+    ) -> Iterator[pa.RecordBatch]:
+        b = SqlBuilder("?")
+        sql = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {self._table(table_ref)}"
+        sql += b.where(where) + b.order_by(order, "rowid")
+        cur = self._cursor()
+        try:
+            reader = cur.sql(sql, params=b.params).to_arrow_reader(batch_size)
+            for batch in reader:
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch]).cast(schema).combine_chunks().to_batches()[0]
         finally:
             cur.close()
 
@@ -169,6 +193,25 @@ class DuckDBDatastore(Datastore):
             timer.cancel()
             con.close()
         return SqlResult(columns=columns, rows=rows[:max_rows], truncated=len(rows) > max_rows)
+
+    def query_versions(self, sql: str, params: Sequence[Any], tables: Mapping[str, str]) -> list[tuple[Any, ...]]:
+        for name, ref in tables.items():
+            sql = sql.replace("{" + name + "}", self._table(ref))
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, list(params)).fetchall()
+        finally:
+            cur.close()
+
+    def copy_version(self, table_ref: str, resource_id: int, version: int) -> str:
+        ref = f"r{resource_id}/v{version}"
+        target = self.path(ref)
+        if target.exists():
+            raise FileExistsError(target)
+        tmp = target.with_suffix(".copying")
+        shutil.copyfile(self.path(table_ref), tmp)
+        os.replace(tmp, target)
+        return ref
 
     def close(self) -> None:
         self._con.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ def _libpq_url(url: str) -> str:
 
 class PostgresDatastore(Datastore):
     kind = "postgresql"
+    param_marker = "\x00P"
+    row_id = "_rid"
 
     def __init__(self, url: str, schema: str = "urbandata_data") -> None:
         self.schema = schema
@@ -122,9 +124,11 @@ class PostgresDatastore(Datastore):
     ) -> list[tuple[Any, ...]]:
         b = SqlBuilder("\x00P")
         cols = [quote_ident(c) for c in columns] + [quote_ident(o.column) for o in order] + ["_rid"]
-        extra = [b.after(order, "_rid", after)] if after is not None else []
+        # parameters are positional: the filters' come first, as their conditions precede the keyset condition
+        filters = [b.condition(c) for c in where]
+        keyset = [b.after(order, "_rid", after)] if after is not None else []
         sql = f"SELECT {', '.join(cols)} FROM {self._table(table_ref)}"
-        sql += b.where(where, extra) + b.order_by(order, "_rid") + f" LIMIT {int(limit)}"
+        sql += b.where((), [*filters, *keyset]) + b.order_by(order, "_rid") + f" LIMIT {int(limit)}"
         return self._run(sql, b.params)
 
     def count(self, table_ref: str, where: Sequence[Condition] = ()) -> int:
@@ -211,6 +215,19 @@ class PostgresDatastore(Datastore):
         if head.startswith("WITH"):
             return "WITH " + ", ".join(ctes) + ", " + body[4:].lstrip()
         return "WITH " + ", ".join(ctes) + " " + body
+
+    def query_versions(self, sql: str, params: Sequence[Any], tables: Mapping[str, str]) -> list[tuple[Any, ...]]:
+        for name, ref in tables.items():
+            sql = sql.replace("{" + name + "}", self._table(ref))
+        return self._run(sql, list(params))
+
+    def copy_version(self, table_ref: str, resource_id: int, version: int) -> str:
+        ref = f"r{resource_id}_v{version}"
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute(f"CREATE TABLE {self._table(ref)} AS SELECT * FROM {self._table(table_ref)}")
+            conn.execute(f"ALTER TABLE {self._table(ref)} ADD PRIMARY KEY (_rid)")
+            conn.execute(f"ANALYZE {self._table(ref)}")
+        return ref
 
     def close(self) -> None:
         self._pool.close()

@@ -150,3 +150,38 @@ audit_log = sa.Table(
     sa.Column("client_ip", sa.String(64)),
     sa.Column("request_id", sa.String(64)),
 )
+
+# --- data quality (migration 0003) ---------------------------------------------------------------
+
+resource_quality = sa.Table(
+    "resource_quality",
+    metadata,
+    sa.Column("resource_id", sa.Integer, sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("on_failure", sa.String(10), nullable=False, server_default="reject"),
+    sa.Column("retention", sa.JSON),
+    sa.Column("updated_by", sa.String(200)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+validation_reports = sa.Table(
+    "validation_reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("resource_id", sa.Integer, sa.ForeignKey("resources.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("report", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_validation_reports_resource", "resource_id", "version"),
+)
+
+pruned_versions = sa.Table(
+    "pruned_versions",
+    metadata,
+    sa.Column("resource_id", sa.Integer, sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("pruned_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pruned_by", sa.String(200)),
+)

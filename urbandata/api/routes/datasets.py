@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from urbandata.catalog import service
-from urbandata.catalog.models import Dataset, Organization, OrganizationIn, SearchResult, Version
+from urbandata.catalog.models import CatalogFigures, Dataset, Organization, OrganizationIn, SearchResult, Version
 from urbandata.errors import PayloadTooLarge
 from urbandata.webdeps import ContextDep, StoresDep
 
@@ -26,6 +26,11 @@ def organizations(ctx: ContextDep, stores: StoresDep) -> list[Organization]:
 @router.get("/organizations/{slug}", summary="One organisation")
 def organization(slug: str, ctx: ContextDep, stores: StoresDep) -> Organization:
     return service.get_org(ctx, stores, slug)
+
+
+@router.get("/figures", summary="Live figures: datasets, loaded resources and rows you can see")
+def figures(ctx: ContextDep, stores: StoresDep) -> CatalogFigures:
+    return service.catalog_figures(ctx, stores)
 
 
 @router.get("/datasets", summary="Search the catalog (German full text, facets)")

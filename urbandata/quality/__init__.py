@@ -1,0 +1,1 @@
+"""Quality engines (L2): validation rules, scores, freshness, version diffs."""
