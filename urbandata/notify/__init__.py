@@ -1,0 +1,1 @@
+"""Notifications to stewards: in the workspace and by e-mail (SMTP)."""
