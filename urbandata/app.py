@@ -13,12 +13,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from urbandata import __version__
 from urbandata.api.errors import install_error_handlers
 from urbandata.api.openapi import ERROR_RESPONSES
-from urbandata.api.routes import accounts, aggregate, datasets, docs, exports, health, quality, rows, sql
+from urbandata.api.routes import (
+    accounts,
+    aggregate,
+    datasets,
+    dcat,
+    docs,
+    exports,
+    health,
+    notifications,
+    quality,
+    rows,
+    sql,
+)
+from urbandata.api.routes import imports as import_routes
 from urbandata.config import Settings
 from urbandata.errors import UrbanDataError
+from urbandata.imports.scheduler import Scheduler
+from urbandata.portal.forms import stale_session
 from urbandata.portal.rendering import error_page
-from urbandata.portal.routes import pages
+from urbandata.portal.routes import pages, staff
 from urbandata.stores import Stores
+from urbandata.webdeps import SESSION_COOKIE
 
 
 def create_app(settings: Settings | None = None, stores: Stores | None = None) -> FastAPI:
@@ -28,9 +44,14 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = stores is None
         app.state.stores = stores or Stores.open(settings)
+        scheduler = Scheduler(app.state.stores, settings) if settings.scheduler else None
+        if scheduler is not None:
+            scheduler.start()  # scheduled imports and periodic maintenance (first tick after one interval)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if own:
                 app.state.stores.close()
 
@@ -57,6 +78,8 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
                 handler = json_handlers.get(cls)
                 if handler is not None:
                     return await handler(request, exc)  # type: ignore[no-any-return]
+        if isinstance(exc, UrbanDataError) and exc.code == "invalid_token" and SESSION_COOKIE in request.cookies:
+            return stale_session(request)  # an expired or revoked portal session: sign in again
         if isinstance(exc, UrbanDataError):
             return error_page(request, exc.status, exc.message)
         if isinstance(exc, StarletteHTTPException):
@@ -76,7 +99,11 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.include_router(exports.router)
     app.include_router(sql.router)
     app.include_router(quality.router)
+    app.include_router(import_routes.router)
+    app.include_router(notifications.router)
+    app.include_router(dcat.router)
     app.include_router(docs.router)
+    app.include_router(staff.router)  # sign-in, steward workspace, admin pages
     app.include_router(pages.router)
     app.mount("/static", pages.STATIC_FILES, name="static")
     return app

@@ -608,6 +608,32 @@ def quality_overdue(
         out.print(table)
 
 
+@quality_app.command("notify")
+def quality_notify(
+    ctx: typer.Context, at: Annotated[str | None, typer.Option(help="Check as of this ISO date-time.")] = None
+) -> None:
+    """Notify stewards of datasets that became due or overdue (each state once per version)."""
+    from urbandata.notify.freshness import check_freshness
+
+    with _session(ctx) as (rctx, stores):
+        sent = check_freshness(rctx, stores, _at_option(at))
+        for s in sent:
+            out.print(f"{s['dataset']}: {s['state']}, {s['notified']} user(s) notified", highlight=False)
+        out.print(f"{len(sent)} notification(s) sent.")
+
+
+@quality_app.command("prune")
+def quality_prune(ctx: typer.Context) -> None:
+    """Apply the retention setting of every resource that has one (old versions' data are pruned)."""
+    from urbandata.catalog.history import prune_all
+
+    with _session(ctx) as (rctx, stores):
+        pruned = prune_all(rctx, stores)
+        for name, versions in pruned.items():
+            out.print(f"{name}: versions {', '.join(map(str, versions))} pruned", highlight=False)
+        out.print(f"{len(pruned)} resource(s) pruned.")
+
+
 @rules_app.command("set")
 def rules_set(
     ctx: typer.Context,

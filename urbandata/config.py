@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -91,7 +91,73 @@ class Settings(BaseSettings):
     accessibility_contact: str = Field(
         default="", description="E-mail address for accessibility feedback (Erklärung zur Barrierefreiheit)."
     )
+    map_tile_url: str | None = Field(
+        default=None,
+        description="XYZ tile URL of the operator's base map for portal maps, e.g. https://tiles.example.org/"
+        "{z}/{x}/{y}.png; unset = tile-free maps (the data on a plain background, no request elsewhere).",
+    )
+    map_wms_url: str | None = Field(
+        default=None, description="WMS endpoint of the operator's base map (used when no tile URL is set)."
+    )
+    map_wms_layers: str = Field(default="", description="Comma-separated WMS layers of the base map.")
+    map_attribution: str = Field(
+        default="", description="Attribution text of the base map, shown on the map (e.g. its licence)."
+    )
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
+    # --- notifications (e-mail to stewards) ---
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for notification e-mails; unset = no e-mail (workspace only)."
+    )
+    smtp_port: int = Field(
+        default=587, description="SMTP server port (587 submission, 25 relay; 465 means implicit TLS)."
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP user name; unset = no login.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (never printed).")
+    smtp_from: str = Field(
+        default="urbandata@localhost", description="Sender address of notification e-mails (From)."
+    )
+    smtp_starttls: bool = Field(default=True, description="Switch to TLS with STARTTLS before logging in and sending.")
+    smtp_timeout_seconds: float = Field(default=10.0, description="Give up on an unresponsive SMTP server after this.")
+    # --- scheduled imports ---
+    scheduler: bool = Field(
+        default=True, description="Run the import scheduler and periodic maintenance inside the platform process."
+    )
+    scheduler_tick_seconds: float = Field(default=30.0, description="How often the scheduler looks for due work.")
+    schedule_timezone: str = Field(
+        default="Europe/Berlin", description="Time zone in which the cron schedules of imports are read."
+    )
+    import_folder_root: Path | None = Field(
+        default=None,
+        description="Watched folders of folder imports must lie inside this directory; default: <data dir>/imports.",
+    )
+    import_alert_after: int = Field(
+        default=3, description="Default number of consecutive failed runs of an import before its owners are alerted."
+    )
+    # --- SensorThings MQTT (external broker) ---
+    mqtt_url: str | None = Field(
+        default=None,
+        description="MQTT broker for SensorThings create/receive, mqtt://host:1883 or mqtts://host:8883 (TLS); "
+        "unset = no MQTT.",
+    )
+    mqtt_username: str | None = Field(default=None, description="User name at the MQTT broker; unset = anonymous.")
+    mqtt_password: SecretStr | None = Field(default=None, description="Password at the MQTT broker (never printed).")
+    mqtt_ca_file: Path | None = Field(
+        default=None, description="CA certificate file for mqtts:// (default: the system's trusted CAs)."
+    )
+    mqtt_client_id: str | None = Field(
+        default=None, description="MQTT client id of the platform (default: urbandata-<random>)."
+    )
+    mqtt_buffer: int = Field(
+        default=10000,
+        description="Most observations received over MQTT held in memory while the database is unavailable; "
+        "beyond it they are dropped (metric urbandata_mqtt_dropped_total).",
+    )
+    mqtt_topic_prefix: str = Field(default="v1.1/", description="Prefix of the SensorThings MQTT topics.")
+    mqtt_actor: str | None = Field(
+        default=None,
+        description="Account (user name) whose permissions apply to observations created over MQTT; "
+        "unset = the local system actor. Broker ACLs decide who may publish.",
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -66,3 +66,10 @@ class PayloadTooLarge(UrbanDataError):
 class ConfigError(UrbanDataError):
     status = 500
     code = "config_error"
+
+
+class NotImplementedFeature(UrbanDataError):
+    """A valid request for something the platform does not support (e.g. an unknown `$` option)."""
+
+    status = 501
+    code = "not_implemented"

@@ -74,6 +74,12 @@ def _credentials(request: Request) -> tuple[str | None, str | None, bool]:
 
 
 def get_context(request: Request) -> RequestContext:
+    return context_for(request)
+
+
+def context_for(request: Request, *, csrf_checked: bool = False) -> RequestContext:
+    """The request's context; `csrf_checked` when the caller already checked a form's CSRF field
+    (portal forms send the double-submit token as a form field instead of the X-CSRF-Token header)."""
     settings: Settings = request.app.state.settings
     rid = (request.headers.get("x-request-id") or uuid.uuid4().hex[:16])[:64]
     ip = request.client.host if request.client else None
@@ -87,11 +93,12 @@ def get_context(request: Request) -> RequestContext:
             if wait is not None:
                 raise RateLimited("Too many requests; please wait a moment.", retry_after=wait)
         return base
-    if from_cookie and request.method in UNSAFE:
+    if from_cookie and request.method in UNSAFE and not csrf_checked:
         sent = request.headers.get("x-csrf-token")
         if not sent or sent != request.cookies.get(CSRF_COOKIE):
             raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
     actor = actor_for_token(base, get_stores(request), token, user)
+    request.state.actor = actor  # for the portal's header (who is signed in)
     return RequestContext(actor=actor, settings=settings, request_id=rid, client_ip=ip)
 
 

@@ -80,6 +80,8 @@ def _paths(slug: str) -> list[str]:
         f"{res}/export?format=xlsx",
         f"{res}/export?format=parquet",
         f"/datasets/{slug}",
+        f"/api/v1/dcat/datasets/{slug}",
+        f"/api/v1/dcat/datasets/{slug}?format=jsonld",
     ]
 
 
@@ -97,6 +99,9 @@ LIST_PATHS = [
     "/api/v1/organizations/amt-a",
     "/api/v1/sql/tables",
     "/api/v1/whoami",
+    "/api/v1/dcat/catalog",
+    "/api/v1/dcat/catalog?format=jsonld",
+    "/api/v1/dcat/catalog?format=xml",
     "/",
     "/datasets",
     "/datasets?q=Wahl",

@@ -48,3 +48,12 @@ class Token(BaseModel):
 
 class NewToken(Token):
     token: str  # shown once, never stored
+
+
+class Recipient(BaseModel):
+    """A user who receives an organisation's notifications."""
+
+    user_id: int
+    username: str
+    display_name: str | None = None
+    email: str | None = None

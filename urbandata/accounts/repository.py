@@ -139,3 +139,18 @@ def touch_token(conn: sa.Connection, token_id: int) -> None:
 
 def get_user_by_subject(conn: sa.Connection, subject: str) -> Row | None:
     return conn.execute(sa.select(users).where(users.c.oidc_subject == subject)).first()
+
+
+def recipients_of(conn: sa.Connection, org_slug: str, roles: Sequence[str]) -> Sequence[Any]:
+    """Enabled users holding one of `roles` in the organisation: id, username, display name, e-mail."""
+    q = (
+        sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email)
+        .select_from(
+            memberships.join(users, users.c.id == memberships.c.user_id).join(
+                organizations, organizations.c.id == memberships.c.org_id
+            )
+        )
+        .where(organizations.c.slug == org_slug, memberships.c.role.in_(list(roles)), users.c.disabled.is_(False))
+        .order_by(users.c.username)
+    )
+    return conn.execute(q).all()

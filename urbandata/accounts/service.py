@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from urbandata.accounts import repository as repo
-from urbandata.accounts.models import NewToken, Token, User, check_username
+from urbandata.accounts.models import NewToken, Recipient, Token, User, check_username
 from urbandata.audit.service import record
 from urbandata.auth.actor import ROLES, RequestContext
 from urbandata.auth.guard import guarded, mark_checked
@@ -283,3 +283,22 @@ def open_session(conn: Any, settings: Settings, user_id: int) -> NewToken:
         },
     )
     return NewToken(**_token(repo.token_by_id(conn, token_id)).model_dump(), token=plain)
+
+
+@guarded("dataset.update")
+def org_recipients(
+    ctx: RequestContext, stores: Stores, org: str, roles: tuple[str, ...] = ("steward", "editor")
+) -> list[Recipient]:
+    """Who receives the organisation's notifications: its enabled stewards and editors (by default).
+
+    Asked by services that act for the organisation (freshness checks, imports), so the caller must be
+    allowed to change the organisation's datasets."""
+    require_permission(ctx.actor, "dataset.update", org)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise InvalidInput(f"Unknown role {unknown[0]!r}; use {', '.join(ROLES)}", parameter="roles")
+    with stores.engine.connect() as conn:
+        if repo.org_id(conn, org) is None:
+            raise NotFound(f"No organization {org!r}", code="org_not_found", parameter="org")
+        rows = repo.recipients_of(conn, org, roles)
+    return [Recipient(user_id=r.id, username=r.username, display_name=r.display_name, email=r.email) for r in rows]

@@ -27,6 +27,7 @@ Permission = Literal[
     "user.manage",
     "token.manage",
     "audit.read",
+    "notification.read",
 ]
 PERMISSIONS: tuple[Permission, ...] = (
     "dataset.read",
@@ -38,6 +39,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     "user.manage",
     "token.manage",
     "audit.read",
+    "notification.read",
 )
 
 _ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -46,7 +48,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "member": frozenset(),
 }
 _ADMIN_ONLY: frozenset[Permission] = frozenset({"org.create", "user.manage", "audit.read"})
-_WRITES: frozenset[Permission] = frozenset(PERMISSIONS) - {"dataset.read", "audit.read"}
+_WRITES: frozenset[Permission] = frozenset(PERMISSIONS) - {"dataset.read", "audit.read", "notification.read"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def has_permission(
         return False
     if permission == "token.manage":
         return actor.is_staff  # each user manages their own tokens; the service checks ownership
+    if permission == "notification.read":
+        return actor.kind == "user"  # each signed-in user reads (and marks read) only their own notifications
     if permission == "dataset.read":
         return True
     if not actor.within_limits(org_slug, dataset_slug) and permission in _WRITES:

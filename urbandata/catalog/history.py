@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from urbandata.audit.service import record
 from urbandata.auth.actor import RequestContext
 from urbandata.auth.guard import guarded
-from urbandata.auth.policy import require_permission
+from urbandata.auth.policy import has_permission, require_permission
 from urbandata.catalog import repository as repo
 from urbandata.catalog.models import Version
 from urbandata.catalog.service import _resource_row, list_versions, open_table
@@ -169,6 +169,7 @@ def lineage(ctx: RequestContext, stores: Stores, slug: str, resource: str) -> li
                     "size": v.source_size,
                     "encoding": report.get("encoding"),
                     "restored_from": report.get("restored_from"),
+                    "import": report.get("import"),
                 },
                 "schema": v.schema_,
                 "transformations": report.get("notes", []),
@@ -264,3 +265,22 @@ def apply_retention(
             details={"pruned": [v.version for v in victims]},
         )
     return sorted(v.version for v in victims)
+
+
+@guarded("dataset.update")
+def prune_all(ctx: RequestContext, stores: Stores, now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """Apply the retention setting of every resource that has one and that the actor may change.
+
+    Returns the pruned versions per `dataset/resource` (only those where something was pruned); meant
+    for the scheduler and `urbandata quality prune`."""
+    now = now or dt.datetime.now(dt.UTC)
+    with stores.engine.connect() as conn:
+        targets = repo.resources_with_retention(conn)
+    out: dict[str, list[int]] = {}
+    for org, slug, name in targets:
+        if not has_permission(ctx.actor, "dataset.update", org, slug):
+            continue
+        pruned = apply_retention(ctx, stores, slug, name, now)
+        if pruned:
+            out[f"{slug}/{name}"] = pruned
+    return out

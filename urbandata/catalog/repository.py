@@ -126,6 +126,23 @@ def get_dataset(conn: sa.Connection, slug: str) -> Row | None:
     return conn.execute(q).first()
 
 
+def get_dataset_by_id(conn: sa.Connection, dataset_id: int) -> Row | None:
+    q = (
+        sa.select(*_DATASET_COLS)
+        .select_from(datasets.join(organizations, organizations.c.id == datasets.c.org_id))
+        .where(datasets.c.id == dataset_id)
+    )
+    return conn.execute(q).first()
+
+
+def visible_ids(visible: sa.ColumnElement[bool]) -> sa.Select[tuple[int]]:
+    return (
+        sa.select(datasets.c.id)
+        .select_from(datasets.join(organizations, organizations.c.id == datasets.c.org_id))
+        .where(visible)
+    )
+
+
 def tags(
     conn: sa.Connection, ids: list[int]
 ) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[int, list[str]]]:
@@ -466,3 +483,20 @@ def mark_pruned(conn: sa.Connection, resource_id: int, version: int, by: str | N
 
 def get_resource_by_id(conn: sa.Connection, resource_id: int) -> Row | None:
     return conn.execute(sa.select(resources).where(resources.c.id == resource_id)).first()
+
+
+def resources_with_retention(conn: sa.Connection) -> list[tuple[str, str, str]]:
+    """(organisation slug, dataset slug, resource name) of every resource with a retention setting."""
+    from urbandata.db.tables import resource_quality
+
+    q = (
+        sa.select(organizations.c.slug.label("org"), datasets.c.slug, resources.c.name)
+        .select_from(
+            resource_quality.join(resources, resources.c.id == resource_quality.c.resource_id)
+            .join(datasets, datasets.c.id == resources.c.dataset_id)
+            .join(organizations, organizations.c.id == datasets.c.org_id)
+        )
+        .where(resource_quality.c.retention.is_not(None))
+        .order_by(datasets.c.slug, resources.c.name)
+    )
+    return [(r.org, r.slug, r.name) for r in conn.execute(q)]

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from urbandata.audit.service import record
-from urbandata.auth.actor import RequestContext
+from urbandata.auth.actor import Actor, RequestContext
 from urbandata.auth.guard import guarded
 from urbandata.auth.policy import can_read_dataset, readable_scope, require_permission, visible_columns
 from urbandata.catalog import repository as repo
@@ -324,11 +324,15 @@ def ingest_file(
     schema: TableSchema | None = None,
     sheet: str | None = None,
     on_stage: Callable[[str], None] | None = None,
+    lineage: dict[str, Any] | None = None,
+    before_commit: Callable[[sa.Connection, TableSchema], None] | None = None,
 ) -> Version:
     """Load a file as the new current version of a resource (created on first load).
 
     The new version becomes current only after it is fully loaded and checked; any failure before
-    leaves the previous version current and nothing new visible.
+    leaves the previous version current and nothing new visible. `lineage` is merged into the ingest
+    report (e.g. `{"source": "import", "import": {...}}`); `before_commit(conn, schema)` runs inside the
+    transaction that makes the version current and may veto it by raising.
     """
     display = display_name or path.name
     name = check_resource_name(resource or resource_name_from_file(Path(display).stem))
@@ -380,7 +384,11 @@ def ingest_file(
             )
             if checked is not None:
                 result.report["validation"] = checked
+            if lineage:
+                result.report.update(lineage)
             with stores.engine.begin() as conn:
+                if before_commit is not None:
+                    before_commit(conn, result.schema)
                 repo.insert_version(
                     conn,
                     {
@@ -568,3 +576,59 @@ def set_masked_columns(ctx: RequestContext, stores: Stores, slug: str, resource:
             f"{slug}/{resource}",
             details={"before": res.masked_columns, "after": sorted(set(columns))},
         )
+
+
+# --- for other domains (sensors): visibility as SQL, dataset references -------------------------
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    id: int
+    slug: str
+    organization: str
+    access_level: str
+
+
+@guarded("dataset.read")
+def readable_dataset_ids(ctx: RequestContext) -> sa.Select[tuple[int]] | None:
+    """SQL selecting the ids of the datasets `ctx.actor` may read; None when it may read all of them.
+    Other domains filter their rows by `dataset_id IN (this)` so that visibility is decided here."""
+    scope = readable_scope(ctx.actor)
+    if scope.everywhere >= {"public", "internal", "restricted"}:
+        return None
+    return repo.visible_ids(repo.visible_clause(scope))
+
+
+@guarded("dataset.read")
+def dataset_ref(ctx: RequestContext, stores: Stores, *, slug: str | None = None, id: int | None = None) -> DatasetRef:
+    """A dataset the actor may see, by slug or id (NotFound otherwise, as for a missing one)."""
+    with stores.engine.connect() as conn:
+        row = repo.get_dataset(conn, slug) if slug is not None else repo.get_dataset_by_id(conn, id or 0)
+        if row is None or not can_read_dataset(ctx.actor, row.access_level, row.org_slug, row.slug):
+            raise NotFound(f"No dataset {slug or id!r}", code="dataset_not_found", parameter="dataset")
+    return DatasetRef(row.id, row.slug, row.org_slug, row.access_level)
+
+
+def dataset_is_public(stores: Stores, conn: sa.Connection, dataset_id: int) -> bool:
+    """Is the dataset readable by anonymous visitors (for pushing its changes to public channels)?"""
+    row = repo.get_dataset_by_id(conn, dataset_id)
+    return row is not None and can_read_dataset(Actor.anonymous(), row.access_level, row.org_slug, row.slug)
+
+
+@guarded("dataset.create")
+def ensure_sensor_dataset(ctx: RequestContext, stores: Stores, org: str) -> DatasetRef:
+    """The organisation's default dataset for sensor Things (`sensoren-<org>`), created internal
+    on first use so that a steward decides when it is published."""
+    slug = f"sensoren-{org}"[:100]
+    with stores.engine.connect() as conn:
+        row = repo.get_dataset(conn, slug)
+    if row is None:
+        meta = {
+            "title": f"Sensordaten ({org})",
+            "description": "Messwerte der Sensoren dieser Organisation (SensorThings API).",
+            "access_level": "internal",
+            "frequency": "CONT",
+            "license": "dl-de/by-2-0",
+        }
+        create_dataset(ctx, stores, slug, org, meta)
+    return dataset_ref(ctx, stores, slug=slug)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from urbandata.catalog.profile import load_profile
 from urbandata.portal.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, N_, translations
+from urbandata.webdeps import CSRF_COOKIE
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -120,6 +121,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         for code in LANGUAGES
         if code != lang
     ]
+    # who is signed in (set by webdeps.context_for) and the CSRF token for forms, unless the page gives them
+    context.setdefault("viewer", getattr(request.state, "actor", None))
+    context.setdefault("csrf_token", request.cookies.get(CSRF_COOKIE, ""))
     html = (
         environment(lang)
         .get_template(template)

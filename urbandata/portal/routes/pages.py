@@ -15,12 +15,14 @@ from urbandata.catalog.exports import FORMATS, LAT_NAMES, LON_NAMES
 from urbandata.catalog.models import Resource, SearchResult
 from urbandata.errors import InvalidInput
 from urbandata.portal.rendering import STATIC, page_url, query_url, render
-from urbandata.portal.routes import info, organizations
+from urbandata.portal.routes import charts, info, maps, organizations
 from urbandata.webdeps import ContextDep, StoresDep
 
 router = APIRouter(include_in_schema=False)
 router.include_router(organizations.router)
 router.include_router(info.router)
+router.include_router(charts.router)
+router.include_router(maps.router)
 # the portal's own CSS and JS, mounted by app.py under /static (no CDN, DESIGN rule 5)
 STATIC_FILES = StaticFiles(directory=STATIC)
 
@@ -207,9 +209,14 @@ def dataset(
             },
             "resources": {r.name: query_url(path, [("resource", r.name)]) + anchor for r in loaded},
         }
+    visible = table.fields if table is not None else []
+    chart = charts.chart_section(request, ctx, stores, slug, shown, visible)
     return render(
         request,
         "dataset.html",
+        status=chart.pop("chart_status"),
+        **chart,
+        **maps.map_section(request, ctx, stores, slug, shown, visible),
         ds=ds,
         loaded=loaded,
         versions=versions,

@@ -1,0 +1,424 @@
+"""The one write path for Observations (HTTP, dataArray, MQTT, CSV import, connectors): checks,
+automatic FeatureOfInterest, bulk insert, hourly rollups, Datastream time extents and latest value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from urbandata.db import tables as t
+from urbandata.errors import Conflict, InvalidInput, NotFound, UrbanDataError
+from urbandata.sensors.values import (
+    check_geojson,
+    parse_instant,
+    parse_interval,
+    parse_time_object,
+    split_result,
+)
+
+OM = "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
+ALLOWED_KEYS = {
+    "phenomenonTime",
+    "resultTime",
+    "result",
+    "resultQuality",
+    "validTime",
+    "parameters",
+    "FeatureOfInterest",
+    "Datastream",
+    "MultiDatastream",
+    "@iot.id",
+    "id",
+}
+
+
+@dataclass
+class Stream:
+    id: int
+    multi: bool
+    thing_id: int
+    dataset_id: int | None
+    observation_type: str
+    components: int  # MultiDatastream: length of the result array
+    phenomenon_time_start: dt.datetime | None
+    phenomenon_time_end: dt.datetime | None
+    result_time_start: dt.datetime | None
+    result_time_end: dt.datetime | None
+
+    @property
+    def path(self) -> str:
+        return f"{'MultiDatastreams' if self.multi else 'Datastreams'}({self.id})"
+
+
+@dataclass
+class NewObservation:
+    phenomenon_time: dt.datetime
+    phenomenon_time_end: dt.datetime | None
+    result: Any
+    result_time: dt.datetime | None = None
+    result_quality: Any = None
+    valid_time_start: dt.datetime | None = None
+    valid_time_end: dt.datetime | None = None
+    parameters: Any = None
+    feature_id: int | None = None
+    feature: dict[str, Any] | None = None  # an inline new FeatureOfInterest
+
+
+def _utc(t_: dt.datetime | None) -> dt.datetime | None:
+    if t_ is None:
+        return None
+    return t_.replace(tzinfo=dt.UTC) if t_.tzinfo is None else t_.astimezone(dt.UTC)
+
+
+def parse_observation(body: Any, now: dt.datetime) -> NewObservation:
+    """An Observation from its JSON body (STA 1.1 clause 8.2.7 and 10.2)."""
+    if not isinstance(body, dict):
+        raise InvalidInput("An Observation must be a JSON object", code="invalid_body")
+    unknown = sorted(set(body) - ALLOWED_KEYS)
+    if unknown:
+        raise InvalidInput(f"Observation has no property {unknown[0]!r}", code="unknown_property", parameter=unknown[0])
+    if "result" not in body:
+        raise InvalidInput("Observation needs a result", code="missing_property", parameter="result")
+    if body.get("phenomenonTime") is None:
+        start, end = now, None  # STA: the server sets the current time
+    else:
+        start, end = parse_time_object(body["phenomenonTime"], "phenomenonTime")
+    valid = parse_interval(body.get("validTime"), "validTime")
+    result_time = body.get("resultTime")
+    obs = NewObservation(
+        phenomenon_time=start,
+        phenomenon_time_end=end,
+        result=body["result"],
+        result_time=parse_instant(result_time, "resultTime") if result_time is not None else None,
+        result_quality=body.get("resultQuality"),
+        valid_time_start=valid[0],
+        valid_time_end=valid[1],
+        parameters=body.get("parameters"),
+    )
+    foi = body.get("FeatureOfInterest")
+    if foi is not None:
+        if not isinstance(foi, dict):
+            raise InvalidInput(
+                "FeatureOfInterest must be an object", code="invalid_body", parameter="FeatureOfInterest"
+            )
+        if "@iot.id" in foi and len(foi) == 1:
+            obs.feature_id = _int_id(foi["@iot.id"], "FeatureOfInterest")
+        else:
+            obs.feature = check_feature(foi)
+    return obs
+
+
+def _int_id(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput(f"{what}: @iot.id must be an integer", code="invalid_id", parameter=what)
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{what}: @iot.id must be an integer", code="invalid_id", parameter=what) from None
+
+
+def check_feature(body: dict[str, Any]) -> dict[str, Any]:
+    for key in ("name", "encodingType", "feature"):
+        if body.get(key) is None:
+            raise InvalidInput(f"FeatureOfInterest needs {key}", code="missing_property", parameter=key)
+    check_geojson(body["feature"], "FeatureOfInterest.feature")
+    return body
+
+
+def load_stream(conn: sa.Connection, stream_id: int, *, multi: bool = False) -> Stream:
+    tbl = t.sta_multi_datastreams if multi else t.sta_datastreams
+    row = conn.execute(sa.select(tbl).where(tbl.c.id == stream_id)).first()
+    if row is None:
+        kind = "MultiDatastream" if multi else "Datastream"
+        raise NotFound(f"No {kind} {stream_id}", code="not_found", parameter=kind)
+    return Stream(
+        id=row.id,
+        multi=multi,
+        thing_id=row.thing_id,
+        dataset_id=row.dataset_id,
+        observation_type=row.observation_type,
+        components=len(row.multi_observation_data_types) if multi else 1,
+        phenomenon_time_start=_utc(row.phenomenon_time_start),
+        phenomenon_time_end=_utc(row.phenomenon_time_end),
+        result_time_start=_utc(row.result_time_start),
+        result_time_end=_utc(row.result_time_end),
+    )
+
+
+def check_result(stream: Stream, result: Any) -> None:
+    """The result must fit the stream's observationType."""
+    kind = stream.observation_type.removeprefix(OM)
+    ok = True
+    if stream.multi:
+        ok = isinstance(result, list) and len(result) == stream.components
+        if not ok:
+            raise InvalidInput(
+                f"A MultiDatastream observation needs a result array of {stream.components} values",
+                code="invalid_result",
+                parameter="result",
+            )
+        return
+    if kind == "OM_Measurement":
+        ok = isinstance(result, int | float) and not isinstance(result, bool)
+    elif kind == "OM_CountObservation":
+        ok = isinstance(result, int) and not isinstance(result, bool)
+    elif kind == "OM_TruthObservation":
+        ok = isinstance(result, bool)
+    elif kind == "OM_CategoryObservation":
+        ok = isinstance(result, str)
+    if not ok:
+        raise InvalidInput(
+            f"result {result!r} does not fit the Datastream's observationType {kind}",
+            code="invalid_result",
+            parameter="result",
+        )
+
+
+def _feature_from_location(conn: sa.Connection, thing_id: int, dataset_id: int | None) -> int:
+    """STA 10.2: without a FeatureOfInterest the server uses (or creates once) one from the Thing's Location."""
+    loc = conn.execute(
+        sa.select(t.sta_locations)
+        .join(t.sta_thing_locations, t.sta_thing_locations.c.location_id == t.sta_locations.c.id)
+        .where(t.sta_thing_locations.c.thing_id == thing_id)
+        .order_by(t.sta_locations.c.id.desc())
+        .limit(1)
+    ).first()
+    if loc is None:
+        raise InvalidInput(
+            "The Observation has no FeatureOfInterest and its Thing has no Location to derive one from",
+            code="feature_required",
+            parameter="FeatureOfInterest",
+        )
+    found = conn.execute(sa.select(t.sta_features.c.id).where(t.sta_features.c.location_id == loc.id)).scalar()
+    if found is not None:
+        return int(found)
+    res = conn.execute(
+        t.sta_features.insert().values(
+            dataset_id=dataset_id,
+            name=loc.name,
+            description=loc.description,
+            encoding_type=loc.encoding_type,
+            feature=loc.location,
+            properties=loc.properties,
+            location_id=loc.id,
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def create_feature(conn: sa.Connection, body: dict[str, Any], dataset_id: int | None) -> int:
+    res = conn.execute(
+        t.sta_features.insert().values(
+            dataset_id=dataset_id,
+            name=body["name"],
+            description=body.get("description") or "",
+            encoding_type=body["encodingType"],
+            feature=body["feature"],
+            properties=body.get("properties"),
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _existing_times(conn: sa.Connection, stream: Stream, times: list[dt.datetime]) -> set[dt.datetime]:
+    col = t.sta_observations.c.multi_datastream_id if stream.multi else t.sta_observations.c.datastream_id
+    found = conn.execute(
+        sa.select(t.sta_observations.c.phenomenon_time).where(
+            col == stream.id,
+            t.sta_observations.c.phenomenon_time >= min(times),
+            t.sta_observations.c.phenomenon_time <= max(times),
+        )
+    ).scalars()
+    return {x for x in (_utc(v) for v in found) if x is not None}
+
+
+def insert_observations(conn: sa.Connection, stream: Stream, items: list[NewObservation]) -> list[int | UrbanDataError]:
+    """Insert `items` into `stream` in one statement; per item the new id or the error that
+    rejected it (a duplicate phenomenonTime, a result of the wrong type, a missing FoI)."""
+    outcome: list[int | UrbanDataError] = []
+    rows: list[dict[str, Any]] = []
+    positions: list[int] = []
+    seen = _existing_times(conn, stream, [o.phenomenon_time for o in items]) if items else set()
+    features: dict[str, int] = {}
+    for obs in items:
+        try:
+            check_result(stream, obs.result)
+            start = _utc(obs.phenomenon_time)
+            assert start is not None
+            if start in seen:
+                raise Conflict(
+                    f"{stream.path} already has an observation at {start.isoformat()}",
+                    code="duplicate_observation",
+                    parameter="phenomenonTime",
+                )
+            feature_id = obs.feature_id
+            if feature_id is not None:
+                if (
+                    conn.execute(sa.select(t.sta_features.c.id).where(t.sta_features.c.id == feature_id)).first()
+                    is None
+                ):
+                    raise NotFound(
+                        f"No FeatureOfInterest {feature_id}", code="not_found", parameter="FeatureOfInterest"
+                    )
+            elif obs.feature is not None:
+                feature_id = create_feature(conn, obs.feature, stream.dataset_id)
+            else:
+                if "auto" not in features:
+                    features["auto"] = _feature_from_location(conn, stream.thing_id, stream.dataset_id)
+                feature_id = features["auto"]
+        except UrbanDataError as exc:
+            outcome.append(exc)
+            continue
+        seen.add(start)
+        number, other = split_result(obs.result) if not stream.multi else (None, obs.result)
+        rows.append(
+            {
+                "datastream_id": None if stream.multi else stream.id,
+                "multi_datastream_id": stream.id if stream.multi else None,
+                "feature_id": feature_id,
+                "phenomenon_time": start,
+                "phenomenon_time_end": _utc(obs.phenomenon_time_end),
+                "result_time": _utc(obs.result_time),
+                "result_number": number,
+                "result_json": other,
+                "result_quality": obs.result_quality,
+                "valid_time_start": _utc(obs.valid_time_start),
+                "valid_time_end": _utc(obs.valid_time_end),
+                "parameters": obs.parameters,
+            }
+        )
+        positions.append(len(outcome))
+        outcome.append(0)
+    if not rows:
+        return outcome
+    ids = (
+        conn.execute(t.sta_observations.insert().returning(t.sta_observations.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    for pos, new_id in zip(positions, ids, strict=True):
+        outcome[pos] = int(new_id)
+    _after_insert(conn, stream, rows, [int(i) for i in ids])
+    return outcome
+
+
+def _hour(t_: dt.datetime) -> dt.datetime:
+    return t_.replace(minute=0, second=0, microsecond=0)
+
+
+def _upsert_rollups(conn: sa.Connection, stream_id: int, buckets: dict[dt.datetime, list[float]]) -> None:
+    values = [
+        {"datastream_id": stream_id, "hour": h, "n": len(v), "total": sum(v), "minimum": min(v), "maximum": max(v)}
+        for h, v in buckets.items()
+    ]
+    if conn.dialect.name == "postgresql":
+        ins = postgresql.insert(t.sta_rollups)
+        low, high = "least", "greatest"
+    else:
+        ins = sqlite.insert(t.sta_rollups)  # type: ignore[assignment]
+        low, high = "min", "max"  # SQLite's scalar min/max of two arguments
+    least, greatest = getattr(sa.func, low), getattr(sa.func, high)
+    r = t.sta_rollups.c
+    ex = ins.excluded
+    stmt = ins.on_conflict_do_update(
+        index_elements=[r.datastream_id, r.hour],
+        set_={
+            "n": r.n + ex.n,
+            "total": r.total + ex.total,
+            "minimum": least(r.minimum, ex.minimum),
+            "maximum": greatest(r.maximum, ex.maximum),
+        },
+    )
+    conn.execute(stmt, values)
+
+
+def recompute_rollups(conn: sa.Connection, stream_id: int, hours: set[dt.datetime]) -> None:
+    """After a result changed or an observation was deleted: rebuild the affected hours from raw data."""
+    o = t.sta_observations.c
+    for hour in hours:
+        conn.execute(
+            t.sta_rollups.delete().where(t.sta_rollups.c.datastream_id == stream_id, t.sta_rollups.c.hour == hour)
+        )
+        values = (
+            conn.execute(
+                sa.select(o.result_number).where(
+                    o.datastream_id == stream_id,
+                    o.phenomenon_time >= hour,
+                    o.phenomenon_time < hour + dt.timedelta(hours=1),
+                    o.result_number.is_not(None),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if values:
+            _upsert_rollups(conn, stream_id, {hour: [float(v) for v in values]})
+
+
+def _after_insert(conn: sa.Connection, stream: Stream, rows: list[dict[str, Any]], ids: list[int]) -> None:
+    if not stream.multi:
+        buckets: dict[dt.datetime, list[float]] = defaultdict(list)
+        for row in rows:
+            if row["result_number"] is not None:
+                buckets[_hour(row["phenomenon_time"])].append(row["result_number"])
+        if buckets:
+            _upsert_rollups(conn, stream.id, buckets)
+    refresh_extent(conn, stream, rows, ids)
+
+
+def refresh_extent(conn: sa.Connection, stream: Stream, rows: list[dict[str, Any]], ids: list[int]) -> None:
+    """Datastream phenomenonTime/resultTime extents and its latest observation (by phenomenonTime)."""
+    starts = [r["phenomenon_time"] for r in rows]
+    ends = [r["phenomenon_time_end"] or r["phenomenon_time"] for r in rows]
+    result_times = [r["result_time"] for r in rows if r["result_time"] is not None]
+    latest_pos = max(range(len(rows)), key=lambda i: (starts[i], ids[i]))
+    values: dict[str, Any] = {}
+    if stream.phenomenon_time_start is None or min(starts) < stream.phenomenon_time_start:
+        values["phenomenon_time_start"] = stream.phenomenon_time_start = min(starts)
+    if stream.phenomenon_time_end is None or max(ends) > stream.phenomenon_time_end:
+        values["phenomenon_time_end"] = stream.phenomenon_time_end = max(ends)
+    if result_times:
+        if stream.result_time_start is None or min(result_times) < stream.result_time_start:
+            values["result_time_start"] = stream.result_time_start = min(result_times)
+        if stream.result_time_end is None or max(result_times) > stream.result_time_end:
+            values["result_time_end"] = stream.result_time_end = max(result_times)
+    tbl = t.sta_multi_datastreams if stream.multi else t.sta_datastreams
+    latest_is_new = "phenomenon_time_end" in values or stream.phenomenon_time_end == ends[latest_pos]
+    if latest_is_new:
+        values["latest_observation_id"] = ids[latest_pos]
+    if values:
+        conn.execute(tbl.update().where(tbl.c.id == stream.id).values(**values))
+
+
+def rebuild_extent(conn: sa.Connection, stream_id: int, *, multi: bool = False) -> None:
+    """After deletes or time changes: recompute a stream's extents and latest observation from its data."""
+    o = t.sta_observations.c
+    col = o.multi_datastream_id if multi else o.datastream_id
+    agg = conn.execute(
+        sa.select(
+            sa.func.min(o.phenomenon_time),
+            sa.func.max(sa.func.coalesce(o.phenomenon_time_end, o.phenomenon_time)),
+            sa.func.min(o.result_time),
+            sa.func.max(o.result_time),
+        ).where(col == stream_id)
+    ).one()
+    latest = conn.execute(
+        sa.select(o.id).where(col == stream_id).order_by(o.phenomenon_time.desc(), o.id.desc()).limit(1)
+    ).scalar()
+    tbl = t.sta_multi_datastreams if multi else t.sta_datastreams
+    conn.execute(
+        tbl.update()
+        .where(tbl.c.id == stream_id)
+        .values(
+            phenomenon_time_start=agg[0],
+            phenomenon_time_end=agg[1],
+            result_time_start=agg[2],
+            result_time_end=agg[3],
+            latest_observation_id=latest,
+        )
+    )
