@@ -16,7 +16,13 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
+
+# the portal's map scripts (Leaflet, served under /static/vendor) and axe-core for the browser tests;
+# without npm the portal still works (maps fall back to server-drawn images and lists)
+node_modules/.installed: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: skipping node_modules (maps show server-drawn images)"; fi
 
 run: install
 	$(UD) --data-dir $(DATA) init

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,24 +22,52 @@ from urbandata.api.routes import (
     docs,
     exports,
     health,
+    metrics,
     notifications,
     quality,
     rows,
     sql,
 )
 from urbandata.api.routes import imports as import_routes
+from urbandata.api.routes import sta
+from urbandata.api.routes import sta_ext
+from urbandata.api.routes import workspace as workspace_api
+from urbandata.auth.actor import RequestContext
+from urbandata.catalog.history import prune_all
 from urbandata.config import Settings
 from urbandata.errors import UrbanDataError
-from urbandata.imports.scheduler import Scheduler
+from urbandata.imports.scheduler import Scheduler, register_periodic
+from urbandata.notify.freshness import check_freshness
 from urbandata.portal.forms import stale_session
 from urbandata.portal.rendering import error_page
 from urbandata.portal.routes import pages, staff
+from urbandata.sensors.mqtt import MqttBridge
+from urbandata.sensors.parking import poll_feed as poll_parking_feed
 from urbandata.stores import Stores
 from urbandata.webdeps import SESSION_COOKIE
 
 
+def _notify_freshness(ctx: RequestContext, stores: Stores, now: dt.datetime) -> None:
+    check_freshness(ctx, stores, now)  # stewards hear once when a dataset becomes due, once when overdue
+
+
+def _prune_versions(ctx: RequestContext, stores: Stores, now: dt.datetime) -> None:
+    prune_all(ctx, stores, now)  # retention settings of every resource
+
+
+def register_maintenance() -> None:
+    """The scheduler's periodic maintenance hooks (each runs once per period across all processes)."""
+    register_periodic("freshness-notify", _notify_freshness, every=dt.timedelta(minutes=15))
+    register_periodic("retention-prune", _prune_versions, every=dt.timedelta(hours=24))
+
+
 def create_app(settings: Settings | None = None, stores: Stores | None = None) -> FastAPI:
     settings = settings or Settings()
+    register_maintenance()
+    if settings.parking_poll_minutes > 0:  # the car park connector (the hook itself checks the setting too)
+        register_periodic(
+            "parking-kaiserslautern", poll_parking_feed, every=dt.timedelta(minutes=settings.parking_poll_minutes)
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,9 +76,15 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
         scheduler = Scheduler(app.state.stores, settings) if settings.scheduler else None
         if scheduler is not None:
             scheduler.start()  # scheduled imports and periodic maintenance (first tick after one interval)
+        # SensorThings over MQTT: connects in the background, reconnects with backoff
+        bridge = MqttBridge(settings, app.state.stores).start() if settings.mqtt_url else None
+        app.state.mqtt_bridge = bridge
+        app.state.metric_registries = [bridge.metrics.registry] if bridge is not None else []
         try:
             yield
         finally:
+            if bridge is not None:
+                bridge.stop()
             if scheduler is not None:
                 scheduler.stop()
             if own:
@@ -73,7 +108,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
 
     async def dispatch(request: Request, exc: Exception) -> Response:
         """JSON errors under /api, HTML error pages for the portal."""
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith(("/api/", "/sta/")):
             for cls in type(exc).__mro__:
                 handler = json_handlers.get(cls)
                 if handler is not None:
@@ -92,6 +127,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
         app.add_exception_handler(cls, dispatch)
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(accounts.router)
     app.include_router(datasets.router)
     app.include_router(rows.router)
@@ -103,6 +139,9 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.include_router(notifications.router)
     app.include_router(dcat.router)
     app.include_router(docs.router)
+    app.include_router(sta_ext.router)  # SensorThings extensions, observation downloads
+    app.include_router(sta.router)  # SensorThings API 1.1 (after its extensions)
+    app.include_router(workspace_api.router)
     app.include_router(staff.router)  # sign-in, steward workspace, admin pages
     app.include_router(pages.router)
     app.mount("/static", pages.STATIC_FILES, name="static")

@@ -97,12 +97,17 @@ def serve(
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    sensors: Annotated[
+        bool, typer.Option(help="Also the sensor demo: car park snapshot and simulated sensors.")
+    ] = True,
+) -> None:
     """Load the demo catalog: real open data (with attribution) and generated district data."""
     from urbandata.demo.loader import load_demo
 
     with _session(ctx) as (rctx, stores):
-        for line in load_demo(rctx, stores):
+        for line in load_demo(rctx, stores, sensors=sensors):
             out.print(line, highlight=False)
 
 
@@ -699,3 +704,268 @@ def versions_restore(
         name = resource or _only_resource(rctx, stores, dataset)
         v = history.restore(rctx, stores, dataset, name, version)
         out.print(f"Version {version} of {dataset}/{name} restored as version {v.version} ({v.row_count:,} rows).")
+
+
+# --- scheduled imports -------------------------------------------------------------------------
+
+imports_app = typer.Typer(
+    help="Scheduled imports: fetch a resource from a URL, a watched folder or another CKAN catalog.",
+    no_args_is_help=True,
+)
+app.add_typer(imports_app, name="imports")
+
+
+@imports_app.command("add")
+def imports_add(
+    ctx: typer.Context,
+    dataset: str,
+    resource: Annotated[str, typer.Option(help="Resource (table) the import loads; created by the first run.")],
+    url: Annotated[str | None, typer.Option(help="Source: an http(s) address of the file.")] = None,
+    folder: Annotated[
+        str | None, typer.Option(help="Source: a watched folder, relative to URBANDATA_IMPORT_FOLDER_ROOT.")
+    ] = None,
+    ckan: Annotated[str | None, typer.Option(help="Source: base URL of another CKAN catalog.")] = None,
+    ckan_dataset: Annotated[str | None, typer.Option(help="With --ckan: the dataset's id or name there.")] = None,
+    ckan_resource: Annotated[str | None, typer.Option(help="With --ckan: the resource's id or name there.")] = None,
+    schedule: Annotated[
+        str | None, typer.Option(help="Cron expression, e.g. '0 6 * * *' (06:00 daily); none: only 'imports run'.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="A run is ended after this many seconds.")] = 300.0,
+    retries: Annotated[int, typer.Option(help="Further fetch attempts within a run.")] = 2,
+    backoff: Annotated[
+        float, typer.Option(help="Seconds before the first retry; doubled for each further one.")
+    ] = 10.0,
+    alert_after: Annotated[
+        int | None, typer.Option(help="Alert the organisation after this many failed runs in a row.")
+    ] = None,
+) -> None:
+    """Define a scheduled import of a resource (exactly one of --url, --folder, --ckan)."""
+    from urbandata.imports import service as imports
+
+    kinds = [k for k, v in (("url", url), ("folder", folder), ("ckan", ckan)) if v]
+    if len(kinds) != 1:
+        err.print("[bold red]Error:[/] give exactly one source: --url, --folder or --ckan", highlight=False)
+        raise typer.Exit(2)
+    spec: dict[str, Any] = {
+        "source_type": kinds[0],
+        "url": url,
+        "folder": folder,
+        "ckan_url": ckan,
+        "ckan_dataset": ckan_dataset,
+        "ckan_resource": ckan_resource,
+        "schedule": schedule,
+        "timeout_seconds": timeout,
+        "retries": retries,
+        "backoff_seconds": backoff,
+        "alert_after": alert_after,
+    }
+    with _session(ctx) as (rctx, stores):
+        imp = imports.create_import(rctx, stores, dataset, resource, spec)
+        nxt = imp.next_run_at.isoformat() if imp.next_run_at else "only on demand"
+        out.print(f"Import {imp.id} of {dataset}/{resource} saved; next run: {nxt}", highlight=False)
+
+
+@imports_app.command("list")
+def imports_list(
+    ctx: typer.Context,
+    dataset: Annotated[str | None, typer.Argument(help="Only this dataset's imports.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List imports with their schedule, next run and last outcome."""
+    from urbandata.imports import service as imports
+
+    with _session(ctx) as (rctx, stores):
+        items = imports.list_imports(rctx, stores, dataset)
+    if as_json:
+        sys.stdout.write(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("id", "dataset/resource", "source", "schedule", "next run", "last run", "failed in a row")
+    for column in table.columns:
+        column.overflow = "fold"  # full names and addresses, wrapped, in a narrow terminal
+    for i in items:
+        where = i.source.get("url") or i.source.get("folder") or i.source.get("ckan_url")
+        last = f"{i.last_run.status} {i.last_run.started_at:%Y-%m-%d %H:%M}" if i.last_run else "-"
+        table.add_row(
+            str(i.id),
+            f"{i.dataset}/{i.resource}",
+            f"{i.source_type}: {where}",
+            i.schedule or "on demand",
+            f"{i.next_run_at:%Y-%m-%d %H:%M} UTC" if i.next_run_at and i.enabled else "-",
+            last,
+            str(i.consecutive_failures),
+        )
+    out.print(table)
+
+
+@imports_app.command("run")
+def imports_run(ctx: typer.Context, import_id: Annotated[int, typer.Argument(help="The import's id.")]) -> None:
+    """Run an import now and wait for its outcome (exit code 1 if the run failed)."""
+    from urbandata.imports import service as imports
+
+    with _session(ctx) as (rctx, stores):
+        run = imports.run_now(rctx, stores, import_id)
+    line = f"Run {run.id} of import {import_id}: {run.outcome}"
+    if run.version is not None:
+        line += f", version {run.version} ({run.rows:,} rows)"
+    if run.duration_seconds is not None:
+        line += f" in {run.duration_seconds:.1f} s"
+    out.print(line, highlight=False)
+    if run.error:
+        err.print(f"[bold red]Error:[/] {run.error}", highlight=False)
+        raise typer.Exit(1)
+
+
+@imports_app.command("history")
+def imports_history(
+    ctx: typer.Context,
+    import_id: Annotated[int, typer.Argument(help="The import's id.")],
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+) -> None:
+    """Run history of an import: started, duration, outcome, rows, version, error."""
+    from urbandata.imports import service as imports
+
+    with _session(ctx) as (rctx, stores):
+        runs = imports.list_runs(rctx, stores, import_id, limit=limit)
+    table = Table("run", "trigger", "started (UTC)", "seconds", "outcome", "rows", "version", "error")
+    for column in table.columns:
+        column.overflow = "fold"
+    for r in runs:
+        table.add_row(
+            str(r.id),
+            r.trigger,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{r.duration_seconds:.1f}" if r.duration_seconds is not None else "-",
+            r.outcome or r.status,
+            f"{r.rows:,}" if r.rows is not None else "-",
+            str(r.version or "-"),
+            (r.error or "")[:120],
+        )
+    out.print(table)
+
+
+# --- sensors (SensorThings): list, CSV import, simulated sensors, car park connector ---
+
+sensors_app = typer.Typer(help="Sensor data (SensorThings): list, import, simulate, connectors.", no_args_is_help=True)
+app.add_typer(sensors_app, name="sensors")
+
+
+@sensors_app.command("list")
+def sensors_list(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Things with their Datastreams and latest values."""
+    from urbandata.sensors.listing import list_things
+
+    if fmt not in ("table", "json"):
+        err.print("[bold red]Error:[/] --format must be table or json", highlight=False)
+        raise typer.Exit(2)
+    with _session(ctx) as (rctx, stores):
+        things = list_things(rctx, stores)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(things, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("Thing", "name", "dataset", "Datastream", "name", "latest value", "time (UTC)")
+    for thing in things:
+        streams = thing["datastreams"] or [None]
+        for i, ds in enumerate(streams):
+            latest = ds["latest"] if ds else None
+            value = "-" if latest is None else f"{latest['result']} {ds.get('unit') or ''}".strip() if ds else "-"
+            table.add_row(
+                str(thing["id"]) if i == 0 else "",
+                thing["name"] if i == 0 else "",
+                (thing["dataset"] or "") if i == 0 else "",
+                str(ds["id"]) if ds else "-",
+                ds["name"] if ds else "",
+                value,
+                (latest["phenomenonTime"] or "") if latest else "",
+            )
+    out.print(table)
+
+
+@sensors_app.command("import")
+def sensors_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: phenomenonTime,result[,resultTime]; ';' and decimal commas ok.")],
+    datastream: Annotated[int, typer.Option("--datastream", help="Datastream id.")],
+    strict: Annotated[bool, typer.Option(help="Store nothing when any row is bad.")] = False,
+) -> None:
+    """Import observations of one Datastream from a CSV file; bad rows are reported with their line."""
+    from urbandata.sensors.csv_import import import_csv
+
+    with _session(ctx) as (rctx, stores):
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read {file}: {exc.strerror}", code="file_unreadable", file=str(file)) from None
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task(f"Importing {file.name}", total=None)
+
+            def advance(n: int) -> None:
+                progress.update(task, advance=n)
+
+            report = import_csv(rctx, stores, datastream, raw, source=file.name, strict=strict, progress=advance)
+    lines = report.lines()
+    out.print(lines[0], highlight=False)
+    for line in lines[1:]:
+        out.print(f"  rejected {line}", highlight=False)
+    if report.stored == 0 and report.rejected:
+        raise typer.Exit(2)
+
+
+@sensors_app.command("simulate")
+def sensors_simulate(
+    ctx: typer.Context,
+    days: Annotated[float, typer.Option(help="Days of history to generate (0 = none).")] = 7,
+    live: Annotated[
+        bool, typer.Option(help="Then keep sending live values (MQTT when URBANDATA_MQTT_URL is set).")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between live values.")] = 60.0,
+    rounds: Annotated[
+        int | None, typer.Option(help="Stop after this many live rounds (default: until Ctrl+C).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation (same seed, same values).")] = 6,
+) -> None:
+    """Simulated Kaiserslautern sensors (air quality, traffic): generated data, clearly labelled."""
+    from urbandata.sensors import simulate
+
+    with _session(ctx) as (rctx, stores):
+        if days > 0:
+            rep = simulate.load_history(rctx, stores, days=days, seed=seed)
+            out.print(
+                f"{rep.things_created} Things created, {rep.observations_added:,} observations added, "
+                f"{rep.duplicates:,} already stored, {rep.rejected:,} rejected",
+                highlight=False,
+            )
+        else:
+            simulate.ensure_sensors(rctx, stores)
+        if live:
+
+            def report_round(r: simulate.SimReport, via_mqtt: bool) -> None:
+                how = "published over MQTT" if via_mqtt else "written"
+                out.print(f"live: {r.observations_added} values {how}", highlight=False)
+
+            try:
+                simulate.run_live(rctx, stores, interval=interval, rounds=rounds, seed=seed, on_round=report_round)
+            except KeyboardInterrupt:
+                out.print("stopped")
+
+
+@sensors_app.command("parking")
+def sensors_parking(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the feed from this XML file.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Fetch the feed from this URL (default: the setting).")
+    ] = None,
+) -> None:
+    """One run of the Kaiserslautern car park connector (feed → Things, Datastreams, observations)."""
+    from urbandata.sensors.parking import run_connector
+
+    if file is not None and url is not None:
+        err.print("[bold red]Error:[/] give --file or --url, not both", highlight=False)
+        raise typer.Exit(2)
+    with _session(ctx) as (rctx, stores):
+        report = run_connector(rctx, stores, file=file, url=url)
+    for line in report.lines():
+        out.print(line, highlight=False)

@@ -158,6 +158,23 @@ class Settings(BaseSettings):
         description="Account (user name) whose permissions apply to observations created over MQTT; "
         "unset = the local system actor. Broker ACLs decide who may publish.",
     )
+    mqtt_shared_group: str | None = Field(
+        default=None,
+        description="With several platform processes: MQTT 5 shared-subscription group that spreads the create "
+        "topics over them ($share/<group>/...); unset = this process receives every message.",
+    )
+    # --- sensor connectors ---
+    parking_feed_url: str = Field(
+        default="https://www.kaiserslautern.de/live_tools/pls/pls.xml",
+        description="Kaiserslautern car park guidance feed (XML) polled by the parking connector.",
+    )
+    parking_poll_minutes: int = Field(
+        default=0, ge=0, description="Poll the car park feed every N minutes inside the platform process; 0 = off."
+    )
+    parking_org: str = Field(
+        default="mobilitaet",
+        description="Organisation (slug) owning the car park occupancy dataset; created when missing.",
+    )
 
     @field_validator("data_dir")
     @classmethod

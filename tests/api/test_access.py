@@ -20,6 +20,7 @@ from tests.helpers import BTW, make_dataset, make_org
 from urbandata.accounts import service as accounts
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog import service
+from urbandata.imports import service as imports_service
 from urbandata.stores import Stores
 
 SECRET = {"intern": "Dienstgeheimnis Wahlhelfer", "geheim": "Vertrauliche Personalliste"}
@@ -28,6 +29,9 @@ EXPECT = {  # actor -> datasets it may see
     "foreign": {"offen", "intern"},
     "member": {"offen", "intern", "geheim"},
 }
+
+
+IMPORT_IDS: dict[str, int] = {}  # dataset slug -> id of its scheduled import (set by `world`)
 
 
 @pytest.fixture
@@ -58,6 +62,8 @@ def world(admin: RequestContext, stores: Stores) -> dict[str, str]:
     )
     for slug in ("offen", "intern", "geheim"):
         service.ingest_file(admin, stores, slug, BTW, resource="daten")
+        spec = {"source_type": "url", "url": f"https://intranet.example.org/{slug}.csv"}  # scheduled imports
+        IMPORT_IDS[slug] = imports_service.create_import(admin, stores, slug, "daten", spec).id
     accounts.add_user(admin, stores, "anna")
     accounts.add_user(admin, stores, "bernd")
     accounts.set_member(admin, stores, "amt-a", "anna", "member")
@@ -80,8 +86,13 @@ def _paths(slug: str) -> list[str]:
         f"{res}/export?format=xlsx",
         f"{res}/export?format=parquet",
         f"/datasets/{slug}",
+        f"/datasets/{slug}?chart=bar&x=Name&agg=sum&y=CDU",  # the portal's chart builder and its image
+        f"/datasets/{slug}/resources/daten/chart.svg?chart=bar&x=Name&agg=sum&y=CDU",
         f"/api/v1/dcat/datasets/{slug}",
         f"/api/v1/dcat/datasets/{slug}?format=jsonld",
+        f"{res}/imports",
+        f"{res}/imports/{IMPORT_IDS[slug]}",
+        f"{res}/imports/{IMPORT_IDS[slug]}/runs",
     ]
 
 

@@ -16,8 +16,8 @@ from urbandata.auth.actor import RequestContext
 from urbandata.config import Settings
 from urbandata.stores import Stores
 
-CSV_V1 = "Stadtteil;Einwohner\nAltstadt;1200\nInnenstadt;3400\n".encode()
-CSV_V2 = "Stadtteil;Einwohner\nAltstadt;1250\nInnenstadt;3380\nBetzenberg;2100\n".encode()
+CSV_V1 = b"Stadtteil;Einwohner\nAltstadt;1200\nInnenstadt;3400\n"
+CSV_V2 = b"Stadtteil;Einwohner\nAltstadt;1250\nInnenstadt;3380\nBetzenberg;2100\n"
 CSV_OTHER_COLUMNS = "Bezirk;Fläche\nAltstadt;1,5\nInnenstadt;2,7\n".encode()
 
 

@@ -52,7 +52,9 @@ def _handler(state: FlakyServer) -> type[BaseHTTPRequestHandler]:
             if path == "/api/3/action/package_show":
                 ident = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("id", "")
                 if ident in state.ckan:
-                    self._send(200, json.dumps({"success": True, "result": state.ckan[ident]}).encode(), "application/json")
+                    self._send(
+                        200, json.dumps({"success": True, "result": state.ckan[ident]}).encode(), "application/json"
+                    )
                 else:
                     body = {"success": False, "error": {"message": "Not found", "__type": "Not Found Error"}}
                     self._send(404, json.dumps(body).encode(), "application/json")

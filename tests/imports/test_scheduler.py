@@ -150,8 +150,9 @@ def test_a_stuck_run_is_ended_at_its_timeout_and_the_next_run_still_happens(
 ) -> None:
     clock = StuckClock(T0)
     source.routes["/e.csv"] = Route(status=503)
-    import_id = _daily(admin, stores, dataset, source.url("/e.csv"), clock, retries=1, backoff_seconds=0.1,
-                       timeout_seconds=1)
+    import_id = _daily(
+        admin, stores, dataset, source.url("/e.csv"), clock, retries=1, backoff_seconds=0.1, timeout_seconds=1
+    )
     scheduler = Scheduler(stores, admin.settings, clock=clock)
     started = time.monotonic()
     try:

@@ -141,9 +141,7 @@ def test_freshness_due_then_overdue_one_mail_each(
     assert check_freshness(ctx, stores, loaded + dt.timedelta(hours=12)) == []  # fresh
     assert smtp_sink.messages == []
     due = check_freshness(ctx, stores, loaded + dt.timedelta(hours=22))  # within the last 10 % of the day
-    assert [(s["dataset"], s["state"], s["resources"], s["notified"]) for s in due] == [
-        ("luft", "due", ["werte"], 3)
-    ]
+    assert [(s["dataset"], s["state"], s["resources"], s["notified"]) for s in due] == [("luft", "due", ["werte"], 3)]
     assert check_freshness(ctx, stores, loaded + dt.timedelta(hours=23)) == []  # still due: nothing new
     assert len(smtp_sink.to("anna@stadt.example")) == 1
     assert "fällig" in smtp_sink.to("anna@stadt.example")[0]["Subject"]
@@ -181,9 +179,7 @@ def test_freshness_with_smtp_down_still_notifies_the_workspace_once(
     assert [(n.kind, n.email, n.dataset) for n in inbox.notifications] == [("freshness.overdue", "failed", "luft")]
 
 
-def test_check_freshness_only_where_the_actor_may_change(
-    admin: RequestContext, stores: Stores, tmp_path: Path
-) -> None:
+def test_check_freshness_only_where_the_actor_may_change(admin: RequestContext, stores: Stores, tmp_path: Path) -> None:
     people(admin, stores)
     make_dataset(admin, stores, "luft", org="umwelt", frequency="DAILY")
     make_dataset(admin, stores, "ampeln", org="verkehr", frequency="DAILY")
@@ -200,3 +196,17 @@ def test_settings_default_to_no_mail(tmp_path: Path, request: pytest.FixtureRequ
     assert s.smtp_host is None and s.smtp_port == 587 and s.smtp_starttls is True
     secret = make_settings("embedded", tmp_path, request, smtp_password="s3cret")
     assert "s3cret" not in repr(secret) and "s3cret" not in str(secret.smtp_password)
+
+
+def test_checks_and_pruning_need_someone_who_may_change_datasets(admin: RequestContext, stores: Stores) -> None:
+    from urbandata.catalog.history import prune_all
+
+    people(admin, stores)
+    anon = RequestContext(actor=Actor.anonymous(), settings=admin.settings)
+    member = user(admin.settings, "carl", ("umwelt", "member"))
+    for ctx in (anon, member):
+        with pytest.raises(Forbidden):
+            check_freshness(ctx, stores)
+        with pytest.raises(Forbidden):
+            prune_all(ctx, stores)
+    assert check_freshness(admin, stores) == [] and prune_all(admin, stores) == {}  # nothing to do, no error

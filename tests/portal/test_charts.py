@@ -87,7 +87,9 @@ def test_time_buckets_follow_the_date_column_in_order_and_english_labels_on_requ
     assert [label for label, _ in rows] == sorted(label for label, _ in rows) and len(rows) >= 5
     english = client.get("/datasets/einwohner?chart=area&x=Stichtag&bucket=year&agg=sum&y=Einwohner&lang=en")
     assert "Area chart “Sum: Einwohner by Stichtag (Year)”" in html.unescape(english.text)
-    svg = client.get("/datasets/einwohner/resources/einwohner/chart.svg?chart=area&x=Stichtag&bucket=year&agg=sum&y=Einwohner&lang=en")
+    svg = client.get(
+        "/datasets/einwohner/resources/einwohner/chart.svg?chart=area&x=Stichtag&bucket=year&agg=sum&y=Einwohner&lang=en"
+    )
     assert "Sum: Einwohner by Stichtag (Year)" in svg.text
     month = client.get("/datasets/einwohner?chart=line&x=Stichtag&bucket=month&agg=count&lang=de")
     assert all(re.fullmatch(r"\d\d\.\d{4}", label) for label, _ in _table(month.text))

@@ -372,3 +372,13 @@ def test_pages_in_english(site: tuple[TestClient, Stores]) -> None:
     bad = post(client, "/workspace/datasets/new", {"organization": "umwelt", "slug": "x-y", "title": ""})
     assert "Please fill in: required field." in bad.text
     client.cookies.delete("ud_lang")
+
+
+def test_an_expired_or_revoked_session_leads_back_to_the_sign_in_page(site: tuple[TestClient, Stores]) -> None:
+    client, _ = site
+    client.cookies.set("ud_session", "ud_not-a-valid-session")
+    r = client.get("/workspace", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/workspace"
+    assert 'ud_session=""' in r.headers["set-cookie"]  # the stale cookie is dropped
+    client.cookies.delete("ud_session")
+    assert client.get(r.headers["location"]).status_code == 200

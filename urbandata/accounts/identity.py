@@ -58,3 +58,19 @@ def actor_for_token(ctx: RequestContext, stores: Stores, token: str, username: s
                 limit_datasets=limit_datasets,
             )
     raise Unauthorized("Invalid, expired or revoked token.", code="invalid_token")
+
+
+def actor_for_user(stores: Stores, username: str) -> Actor:
+    """The actor of an account acting without a token (a configured service account, e.g. MQTT
+    ingestion): its admin flag, roles and grants apply. Unknown or disabled accounts give 401."""
+    with stores.engine.connect() as conn:
+        user = repo.get_user(conn, username)
+        if user is None or user.disabled:
+            raise Unauthorized(f"No active account {username!r}.", code="unknown_account")
+        return Actor(
+            kind="user",
+            username=user.username,
+            is_admin=bool(user.is_admin),
+            org_roles=tuple(repo.roles_of(conn, user.id)),  # type: ignore[arg-type]
+            granted_datasets=tuple(repo.grants_of(conn, user.id)),
+        )

@@ -205,9 +205,9 @@ class _Builder:
                 wkt = f"POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))"
                 g.add((place, DCAT.bbox, Lit(wkt, datatype=GSP.wktLiteral)))
         if meta.get("political_geocoding"):  # DCAT-AP.de 3: the geocoding IRI is a dct:spatial location
-            place = URIRef(meta["political_geocoding"])
-            g.add((node, DCTERMS.spatial, place))
-            g.add((place, RDF.type, DCTERMS.Location))
+            geocoding = URIRef(meta["political_geocoding"])
+            g.add((node, DCTERMS.spatial, geocoding))
+            g.add((geocoding, RDF.type, DCTERMS.Location))
             g.add((node, DCATDE.politicalGeocodingLevelURI, LEVEL_MUNICIPALITY))
 
     def _temporal(self, node: URIRef, meta: dict[str, Any]) -> None:

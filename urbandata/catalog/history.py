@@ -21,7 +21,7 @@ from urbandata.catalog.models import Version
 from urbandata.catalog.service import _resource_row, list_versions, open_table
 from urbandata.catalog.validation import validate_new_version
 from urbandata.datastore.base import Column
-from urbandata.errors import InvalidInput, NotFound
+from urbandata.errors import Forbidden, InvalidInput, NotFound
 from urbandata.ingest.tableschema import TableSchema
 from urbandata.quality.diff import diff_versions
 from urbandata.quality.rules import Unique, parse_rules
@@ -273,6 +273,10 @@ def prune_all(ctx: RequestContext, stores: Stores, now: dt.datetime | None = Non
 
     Returns the pruned versions per `dataset/resource` (only those where something was pruned); meant
     for the scheduler and `urbandata quality prune`."""
+    if not has_permission(ctx.actor, "dataset.update") and not any(
+        has_permission(ctx.actor, "dataset.update", org) for org, _ in ctx.actor.org_roles
+    ):
+        raise Forbidden("Not allowed: dataset.update.", permission="dataset.update")
     now = now or dt.datetime.now(dt.UTC)
     with stores.engine.connect() as conn:
         targets = repo.resources_with_retention(conn)

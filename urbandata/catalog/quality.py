@@ -339,3 +339,39 @@ def overdue(ctx: RequestContext, stores: Stores, org: str, at: dt.datetime | Non
                         }
                     )
     return sorted(out, key=lambda e: (e["overdue_since"] or "", e["dataset"], e["resource"] or ""))
+
+
+@guarded("dataset.read")
+def overdue_datasets(
+    ctx: RequestContext, stores: Stores, at: dt.datetime | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Every dataset the actor may see that is overdue at `at`, longest overdue first (the portal's start
+    page, `GET /api/v1/overdue`). Datasets without a promised update period are never overdue."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000", parameter="limit")
+    when = _at(at)
+    out: list[dict[str, Any]] = []
+    with stores.engine.connect() as conn:
+        visible = repo.visible_clause(readable_scope(ctx.actor))
+        for org in repo.list_orgs(conn, visible):
+            if not org.dataset_count:
+                continue
+            for slug in repo.dataset_slugs_of_org(conn, visible, org.slug):
+                ds = repo.get_dataset(conn, slug)
+                if ds is None or not _period(ds.frequency):
+                    continue
+                report = _dataset_quality(ctx, stores, conn, ds, when)
+                if report["freshness"] == "overdue":
+                    out.append(
+                        {
+                            "dataset": slug,
+                            "title": ds.title,
+                            "organization": ds.org_slug,
+                            "organization_name": ds.org_name,
+                            "frequency": ds.frequency,
+                            "due_at": report["due_at"],
+                            "overdue_since": report["overdue_since"],
+                            "last_update": report["last_update"],
+                        }
+                    )
+    return sorted(out, key=lambda e: (e["overdue_since"] or "", e["dataset"]))[:limit]

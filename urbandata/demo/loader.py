@@ -11,6 +11,7 @@ from urbandata.auth.actor import RequestContext
 from urbandata.catalog import service
 from urbandata.catalog.models import OrganizationIn
 from urbandata.demo.generated import NOTE, write_population, write_waiting_times
+from urbandata.demo.sensors import load_sensor_demo
 from urbandata.errors import NotFound
 from urbandata.stores import Stores
 
@@ -170,8 +171,9 @@ DATASETS: list[tuple[str, str, str, str, dict[str, Any]]] = [
 ]
 
 
-def load_demo(ctx: RequestContext, stores: Stores) -> Iterator[str]:
-    """Create the demo organisations and datasets (skipping what exists); yield progress lines."""
+def load_demo(ctx: RequestContext, stores: Stores, *, sensors: bool = False) -> Iterator[str]:
+    """Create the demo organisations and datasets (skipping what exists); yield progress lines.
+    `sensors`: also the sensor demo (car park snapshot, simulated sensors; `urbandata demo` does)."""
     known = {o.slug for o in service.list_orgs(ctx, stores)}
     for slug, name, description in ORGS:
         if slug not in known:
@@ -194,4 +196,6 @@ def load_demo(ctx: RequestContext, stores: Stores) -> Iterator[str]:
             service.create_dataset(ctx, stores, slug, org, meta)
             version = service.ingest_file(ctx, stores, slug, path, resource=resource)
             yield f"dataset {slug}: {version.row_count:,} rows loaded from {path.name}"
+    if sensors:
+        yield from load_sensor_demo(ctx, stores)
     yield "demo data loaded; attribution of the real files: urbandata/demo/data/ATTRIBUTION.md"

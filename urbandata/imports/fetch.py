@@ -53,6 +53,16 @@ class Fetched:
     content_type: str | None = None
 
 
+def shown_url(url: str) -> str:
+    """The URL as shown in run records, lineage and the API: without a user name and password."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -70,20 +80,20 @@ def _client(deadline: float) -> httpx.Client:
     )
 
 
-def _transport_error(exc: httpx.HTTPError, url: str, deadline: float) -> FetchError:
+def _transport_error(exc: httpx.HTTPError | httpx.InvalidURL, url: str, deadline: float) -> FetchError:
     if isinstance(exc, httpx.TooManyRedirects):
-        return FetchError(f"redirect loop: more than {MAX_REDIRECTS} redirects starting at {url}")
+        return FetchError(f"redirect loop: more than {MAX_REDIRECTS} redirects starting at {shown_url(url)}")
     if isinstance(exc, httpx.TimeoutException):
-        return FetchError(f"no answer from {url} in time ({type(exc).__name__})", retryable=True)
+        return FetchError(f"no answer from {shown_url(url)} in time ({type(exc).__name__})", retryable=True)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return FetchError(f"invalid address {url}: {exc}")
-    return FetchError(f"cannot reach {url}: {exc}", retryable=True)
+        return FetchError(f"invalid address {shown_url(url)}")
+    return FetchError(f"cannot reach {shown_url(url)}: {exc}", retryable=True)
 
 
 def _status_error(response: httpx.Response, url: str) -> FetchError:
     code = response.status_code
     retryable = code >= 500 or code in (408, 429)
-    return FetchError(f"HTTP {code} {response.reason_phrase} from {url}", retryable=retryable)
+    return FetchError(f"HTTP {code} {response.reason_phrase} from {shown_url(url)}", retryable=retryable)
 
 
 def fetch_url(
@@ -136,7 +146,7 @@ def fetch_url(
                 last_modified=response.headers.get("last-modified"),
                 content_type=content_type,
             )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         target.unlink(missing_ok=True)
         raise _transport_error(exc, url, deadline) from None
     except FetchError:
@@ -150,7 +160,7 @@ def resolve_ckan(base_url: str, dataset: str, resource: str, *, deadline: float)
     try:
         with _client(deadline) as client:
             response = client.get(api, params={"id": dataset})
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise _transport_error(exc, api, deadline) from None
     if response.status_code == 404:
         raise FetchError(f"the catalog at {base_url} has no dataset {dataset!r}")

@@ -37,6 +37,7 @@ from urbandata.imports.fetch import (
     move_to,
     pending_files,
     resolve_ckan,
+    shown_url,
 )
 from urbandata.imports.schedule import next_fire
 from urbandata.ingest.tableschema import TableSchema
@@ -180,7 +181,7 @@ def _run_http(ctx: RequestContext, stores: Stores, imp: Any, run_id: int, deadli
         fetched, attempts, errors = _fetch_with_retries(imp, ctx.settings, work, deadline, clock, conditional)
         if fetched is None:
             return Outcome("failed", attempts, error=errors[-1].split(": ", 1)[1], details={"errors": errors})
-        details: dict[str, Any] = {"url": fetched.url, "errors": errors}
+        details: dict[str, Any] = {"url": shown_url(fetched.url), "errors": errors}
         if fetched.path is None:
             return Outcome("unchanged", attempts, details={**details, "reason": "not modified (HTTP 304)"})
         state = {"etag": fetched.etag, "last_modified": fetched.last_modified, "last_sha256": fetched.sha256}
@@ -192,7 +193,7 @@ def _run_http(ctx: RequestContext, stores: Stores, imp: Any, run_id: int, deadli
         problem = content_problem(fetched.path, fetched.content_type)
         if problem:
             return Outcome("failed", attempts, error=problem, details=details)
-        origin: dict[str, Any] = {"source_type": imp.source_type, "url": fetched.url}
+        origin: dict[str, Any] = {"source_type": imp.source_type, "url": shown_url(fetched.url)}
         if imp.source_type == "ckan":
             origin["ckan"] = {k: imp.source[k] for k in ("ckan_url", "ckan_dataset", "ckan_resource")}
         version, rows = _load(

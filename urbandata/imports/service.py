@@ -23,6 +23,7 @@ from urbandata.config import Settings
 from urbandata.errors import Conflict, InvalidInput, NotFound
 from urbandata.imports import repository as repo
 from urbandata.imports.clock import Clock, SystemClock, utc
+from urbandata.imports.fetch import shown_url
 from urbandata.imports.models import SOURCE_TYPES, Import, ImportPatch, ImportSpec, Run
 from urbandata.imports.runner import folder_root, run_import
 from urbandata.imports.schedule import check_cron, next_fire
@@ -119,7 +120,7 @@ def _import(r: Any, last: Any | None) -> Import:
         dataset=r.dataset_slug,
         resource=r.resource,
         source_type=r.source_type,
-        source=r.source,
+        source={k: shown_url(v) if k in ("url", "ckan_url") else v for k, v in r.source.items()},
         schedule=r.schedule,
         timeout_seconds=r.timeout_seconds,
         retries=r.retries,

@@ -15,6 +15,7 @@ from urbandata.auth.actor import RequestContext
 from urbandata.auth.guard import guarded
 from urbandata.auth.policy import has_permission
 from urbandata.catalog import quality, service
+from urbandata.errors import Forbidden
 from urbandata.notify import repository as repo
 from urbandata.notify.service import notify_org
 from urbandata.stores import Stores
@@ -67,6 +68,10 @@ def check_freshness(ctx: RequestContext, stores: Stores, now: dt.datetime | None
 
     Looks at every dataset the actor may change (run it as the platform itself to cover all). Returns
     one entry per notification sent: dataset, state, resources, and how many users were notified."""
+    if not has_permission(ctx.actor, "dataset.update") and not any(
+        has_permission(ctx.actor, "dataset.update", org) for org, _ in ctx.actor.org_roles
+    ):
+        raise Forbidden("Not allowed: dataset.update.", permission="dataset.update")
     at = now or dt.datetime.now(dt.UTC)
     sent: list[dict[str, Any]] = []
     for org in service.list_orgs(ctx, stores):

@@ -123,12 +123,10 @@ def map_image(
             ax.scatter([p[0] for p in points], [p[1] for p in points], s=36, c=COLOUR, edgecolors="white", zorder=3)
         coords = [*points, *(c for r in rings for c in r), *(c for line in lines for c in line)]
         if coords:
-            lons = [c[0] for c in coords]
             lats = [c[1] for c in coords]
-            pad_x = max((max(lons) - min(lons)) * 0.05, 0.002)
-            pad_y = max((max(lats) - min(lats)) * 0.05, 0.002)
-            ax.set_xlim(min(lons) - pad_x, max(lons) + pad_x)
-            ax.set_ylim(min(lats) - pad_y, max(lats) + pad_y)
             middle = (min(lats) + max(lats)) / 2
-            ax.set_aspect(1 / max(math.cos(math.radians(middle)), 0.01))
+            ax.margins(0.05)
+            # lengths true at the data's latitude; the data limits widen to fill the frame
+            ax.set_aspect(1 / max(math.cos(math.radians(middle)), 0.01), adjustable="datalim")
+            ax.autoscale_view()
         return _save(fig, fmt)

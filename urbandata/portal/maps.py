@@ -103,13 +103,11 @@ def _parts(geometry: Any) -> Iterator[tuple[str, Any]]:
             yield from _parts(g)
 
 
-def _label(row: dict[str, Any], fields: Sequence[SchemaField], n: int) -> str:
+def _label_column(fields: Sequence[SchemaField]) -> str | None:
+    """The column that names a place: a name-like text column, else the first text column."""
     names = {f.name.lower(): f.name for f in fields if f.type == "string"}
-    for candidate in NAME_COLUMNS:
-        if candidate in names and row.get(names[candidate]):
-            return str(row[names[candidate]])
-    first = next((f.name for f in fields if f.type == "string" and row.get(f.name)), None)
-    return str(row[first]) if first else f"#{n}"
+    named = next((names[c] for c in NAME_COLUMNS if c in names), None)
+    return named or next((f.name for f in fields if f.type == "string"), None)
 
 
 def load_map(
@@ -122,11 +120,12 @@ def load_map(
     page = rows_service.query_rows(ctx, stores, slug, resource, rows_service.RowQuery(limit=MAP_LIMIT))
     place_columns = {geo.geometry, geo.lat, geo.lon} - {None}
     attrs = [f for f in page.fields if f.name not in place_columns and f.type != "geojson"]
+    label_column = _label_column(attrs)
     data = MapData(
         geo=geo,
         collection={"type": "FeatureCollection", "features": []},
         items=[],
-        columns=[f.name for f in attrs[:LIST_COLUMNS]],
+        columns=[f.name for f in attrs if f.name != label_column][:LIST_COLUMNS],
         truncated=page.next_cursor is not None,
         skipped=0,
     )
@@ -143,7 +142,7 @@ def load_map(
         if not drawn:
             data.skipped += 1
             continue
-        label = _label(row, attrs, n)
+        label = str(row.get(label_column) or f"#{n}") if label_column else f"#{n}"
         properties = {f.name: row.get(f.name) for f in attrs[:POPUP_COLUMNS]}
         data.collection["features"].append(
             {"type": "Feature", "geometry": geometry, "properties": {"_label": label, **properties}}

@@ -44,6 +44,11 @@ class EventHub:
 
         return unsubscribe
 
+    @property
+    def active(self) -> bool:
+        """Is anybody listening (else changes need not be rendered)?"""
+        return bool(self._listeners)
+
     def publish(self, changes: list[Change]) -> None:
         if not changes:
             return

@@ -237,13 +237,16 @@ def _existing_times(conn: sa.Connection, stream: Stream, times: list[dt.datetime
     return {x for x in (_utc(v) for v in found) if x is not None}
 
 
-def insert_observations(conn: sa.Connection, stream: Stream, items: list[NewObservation]) -> list[int | UrbanDataError]:
+def insert_observations(
+    conn: sa.Connection, stream: Stream, items: list[NewObservation], *, sink: list[dict[str, Any]] | None = None
+) -> list[int | UrbanDataError]:
     """Insert `items` into `stream` in one statement; per item the new id or the error that
-    rejected it (a duplicate phenomenonTime, a result of the wrong type, a missing FoI)."""
+    rejected it (a duplicate phenomenonTime, a result of the wrong type, a missing FoI).
+    With `sink`, the inserted rows (with their ids) are appended to it."""
     outcome: list[int | UrbanDataError] = []
     rows: list[dict[str, Any]] = []
     positions: list[int] = []
-    seen = _existing_times(conn, stream, [o.phenomenon_time for o in items]) if items else set()
+    seen = _existing_times(conn, stream, [_utc(o.phenomenon_time) or o.phenomenon_time for o in items]) if items else set()
     features: dict[str, int] = {}
     for obs in items:
         try:
@@ -296,13 +299,17 @@ def insert_observations(conn: sa.Connection, stream: Stream, items: list[NewObse
         outcome.append(0)
     if not rows:
         return outcome
-    ids = (
-        conn.execute(t.sta_observations.insert().returning(t.sta_observations.c.id, sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
-    for pos, new_id in zip(positions, ids, strict=True):
+    insert = t.sta_observations.insert().returning(t.sta_observations.c.id, sort_by_parameter_order=True)
+    try:
+        ids = conn.execute(insert, rows).scalars().all()
+    except sa.exc.IntegrityError:  # a concurrent writer stored the same phenomenonTime first: the request fails
+        raise Conflict(
+            f"{stream.path} already has an observation at one of these times", code="duplicate_observation"
+        ) from None
+    for pos, new_id, row in zip(positions, ids, rows, strict=True):
         outcome[pos] = int(new_id)
+        if sink is not None:
+            sink.append({**row, "id": int(new_id)})
     _after_insert(conn, stream, rows, [int(i) for i in ids])
     return outcome
 

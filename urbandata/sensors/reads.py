@@ -110,7 +110,7 @@ def collection(
     rows = env.conn.execute(stmt).all() if top > 0 else []
     more = len(rows) > top
     rows = rows[:top]
-    out["value"] = render_rows(env, entity, rows, q)
+    out["value"] = render_rows(env, entity, list(rows), q)
     if more and rows:
         if keyset:
             out["@iot.nextLink"] = next_link({"$top": str(top), "$skiptoken": _token(entity, rows[-1])})
@@ -178,25 +178,25 @@ def expand(env: ReadEnv, entity: EntitySet, rows: list[Any], expands: tuple[Expa
         parent_col, source = _parent_key(rel, tbl)
         parent_ids = [r.id for r in rows]
         top, skip = page_size(q), q.skip
-        rank = sa.func.row_number().over(partition_by=parent_col, order_by=_ordering(env, target, q)).label("_rank")
+        rank = sa.func.row_number().over(partition_by=parent_col, order_by=_ordering(env, target, q)).label("ud_rank")
         inner = (
-            sa.select(tbl, parent_col.label("_parent"), rank)
+            sa.select(tbl, parent_col.label("ud_parent"), rank)
             .select_from(source)
             .where(parent_col.in_(parent_ids), *where)
             .subquery()
         )
         found = env.conn.execute(
             sa.select(inner)
-            .where(inner.c._rank > skip, inner.c._rank <= skip + top + 1)
-            .order_by(inner.c._parent, inner.c._rank)
+            .where(inner.c.ud_rank > skip, inner.c.ud_rank <= skip + top + 1)
+            .order_by(inner.c.ud_parent, inner.c.ud_rank)
         ).all()
         groups: dict[int, list[Any]] = defaultdict(list)
         for f in found:
-            groups[f._parent].append(f)
+            groups[f.ud_parent].append(f)
         counts: dict[int, int] = {}
         if q.count:
             counts = dict(
-                env.conn.execute(  # type: ignore[arg-type]
+                env.conn.execute(
                     sa.select(parent_col, sa.func.count())
                     .select_from(source)
                     .where(parent_col.in_(parent_ids), *where)

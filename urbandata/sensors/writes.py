@@ -30,6 +30,14 @@ class Unit:
     created: list[tuple[str, int]] = field(default_factory=list)
     updated: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
     deleted: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    moved: set[int] = field(default_factory=set)  # Things that got a new Location
+
+
+def finish(unit: Unit) -> None:
+    """End of a write: one HistoricalLocation per Thing whose Locations changed (STA 10.2.1.3)."""
+    for thing_id in sorted(unit.moved):
+        _thing_locations_changed(unit, thing_id)
+    unit.moved.clear()
 
 
 def _row(conn: sa.Connection, entity: EntitySet, entity_id: int) -> Any:
@@ -167,7 +175,7 @@ def _thing_locations_changed(unit: Unit, thing_id: int) -> None:
     unit.created.append(("HistoricalLocations", hl_id))
 
 
-def link_location(unit: Unit, thing_id: int, location_id: int, *, replace: bool = False) -> None:
+def link_location(unit: Unit, thing_id: int, location_id: int, *, replace: bool = False, record: bool = True) -> None:
     thing = _row(unit.conn, ENTITY_SETS["Things"], thing_id)
     if replace:
         unit.conn.execute(t.sta_thing_locations.delete().where(t.sta_thing_locations.c.thing_id == thing_id))
@@ -178,6 +186,8 @@ def link_location(unit: Unit, thing_id: int, location_id: int, *, replace: bool 
     ).first()
     if exists is None:
         unit.conn.execute(t.sta_thing_locations.insert().values(thing_id=thing_id, location_id=location_id))
+        if record:
+            unit.moved.add(thing_id)
     # a Location linked to a Thing is as visible as the Thing
     unit.conn.execute(
         t.sta_locations.update()
@@ -256,8 +266,6 @@ def create(
             else:
                 _existing(unit, target, link, rel.name)
                 _link_many(unit, rel, new_id, link, parent_entity=entity, position=pos)
-    if entity.name == "Things" and body.get("Locations"):
-        _thing_locations_changed(unit, new_id)
     if entity.name == "HistoricalLocations":
         _historical_location_added(unit, new_id)
     return new_id
@@ -291,8 +299,6 @@ def _link_many(
     if rel.link is t.sta_thing_locations:
         thing_id, loc_id = (source_id, target_id) if parent_entity.name == "Things" else (target_id, source_id)
         link_location(unit, thing_id, loc_id)
-        if parent_entity.name == "Locations":
-            _thing_locations_changed(unit, thing_id)
         return
     if rel.link is t.sta_multi_datastream_properties:
         md_id, op_id = (source_id, target_id) if parent_entity.name == "MultiDatastreams" else (target_id, source_id)
@@ -331,7 +337,7 @@ def _historical_location_added(unit: Unit, hl_id: int) -> None:
     if loc_ids:
         unit.conn.execute(t.sta_thing_locations.delete().where(t.sta_thing_locations.c.thing_id == hl.thing_id))
         for loc in loc_ids:
-            link_location(unit, hl.thing_id, loc)
+            link_location(unit, hl.thing_id, loc, record=False)
 
 
 def _create_observation(unit: Unit, body: dict[str, Any], parent: tuple[Relation, int] | None) -> int:
@@ -406,8 +412,6 @@ def patch(unit: Unit, entity: EntitySet, entity_id: int, body: Any) -> None:
                     raise InvalidInput(f"PATCH cannot create entities inline ({rel.name})", code="inline_in_update")
                 _existing(unit, ENTITY_SETS[rel.target], link, rel.name)
                 _link_many(unit, rel, entity_id, link, parent_entity=entity)
-            if entity.name == "Things" and rel.name == "Locations":
-                _thing_locations_changed(unit, entity_id)
         changed.append(rel.name)
     if entity.name == "Things" and isinstance(values.get("properties"), dict):
         new_ds = values["properties"].get("dataset")
@@ -452,9 +456,8 @@ def _patch_observation(unit: Unit, row: Any, body: dict[str, Any]) -> None:
     if new.feature_id is not None:
         values["feature_id"] = new.feature_id
     try:
-        with unit.conn.begin_nested():
-            unit.conn.execute(t.sta_observations.update().where(t.sta_observations.c.id == row.id).values(**values))
-    except sa.exc.IntegrityError:
+        unit.conn.execute(t.sta_observations.update().where(t.sta_observations.c.id == row.id).values(**values))
+    except sa.exc.IntegrityError:  # the request fails and its transaction is rolled back
         raise InvalidInput(
             "Another observation of this Datastream has that phenomenonTime", code="duplicate_observation"
         ) from None

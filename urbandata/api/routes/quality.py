@@ -94,3 +94,13 @@ def put_retention(
 @router.post(RES + "/retention/apply", summary="Prune old versions' data now (metadata and reports stay)")
 def apply_retention(slug: str, resource: str, ctx: ContextDep, stores: StoresDep) -> dict[str, Any]:
     return {"pruned": history.apply_retention(ctx, stores, slug, resource)}
+
+
+@router.get("/overdue", summary="Overdue datasets across the catalog (those you may see), longest overdue first")
+def overdue(
+    ctx: ContextDep,
+    stores: StoresDep,
+    at: AtQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return quality.overdue_datasets(ctx, stores, at, limit)

@@ -14,6 +14,7 @@ from urbandata.catalog import service
 from urbandata.catalog.exports import FORMATS, LAT_NAMES, LON_NAMES
 from urbandata.catalog.models import Resource, SearchResult
 from urbandata.errors import InvalidInput
+from urbandata.portal.quality import quality_badge, stale_datasets
 from urbandata.portal.rendering import STATIC, page_url, query_url, render
 from urbandata.portal.routes import charts, info, maps, organizations
 from urbandata.webdeps import ContextDep, StoresDep
@@ -92,8 +93,7 @@ def start(request: Request, ctx: ContextDep, stores: StoresDep) -> HTMLResponse:
         updated=updated,
         figures=service.catalog_figures(ctx, stores),
         orgs=[o for o in service.list_orgs(ctx, stores) if o.dataset_count],
-        # slot for the quality issue: datasets whose freshness contract is broken; empty until it lands
-        stale=[],
+        stale=stale_datasets(ctx, stores),  # overdue datasets the visitor may see (portal/quality.py)
     )
 
 
@@ -217,6 +217,7 @@ def dataset(
         status=chart.pop("chart_status"),
         **chart,
         **maps.map_section(request, ctx, stores, slug, shown, visible),
+        **quality_badge(ctx, stores, slug),
         ds=ds,
         loaded=loaded,
         versions=versions,

@@ -13,7 +13,7 @@
   var figure = document.getElementById("karte-bild");
   if (figure) figure.hidden = true;
 
-  var map = L.map(box, { zoomControl: false, keyboard: true, attributionControl: true });
+  var map = L.map(box, { zoomControl: false, keyboard: true, attributionControl: true, minZoom: 2, maxZoom: 19 });
   L.control.zoom({ zoomInTitle: ds.zoomIn, zoomOutTitle: ds.zoomOut }).addTo(map);
   map.attributionControl.setPrefix(false);
   box.setAttribute("role", "region");
