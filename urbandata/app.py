@@ -27,10 +27,10 @@ from urbandata.api.routes import (
     quality,
     rows,
     sql,
+    sta,
+    sta_ext,
 )
 from urbandata.api.routes import imports as import_routes
-from urbandata.api.routes import sta
-from urbandata.api.routes import sta_ext
 from urbandata.api.routes import workspace as workspace_api
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog.history import prune_all

@@ -858,28 +858,22 @@ def sensors_list(
     from urbandata.sensors.listing import list_things
 
     if fmt not in ("table", "json"):
-        err.print("[bold red]Error:[/] --format must be table or json", highlight=False)
+        err.print("[bold red]Error:[/] --format must be table or json", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     with _session(ctx) as (rctx, stores):
         things = list_things(rctx, stores)
     if fmt == "json":
         sys.stdout.write(json.dumps(things, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table("Thing", "name", "dataset", "Datastream", "name", "latest value", "time (UTC)")
+    table = Table("Thing", "Datastream", "latest value", "time (UTC)")
     for thing in things:
-        streams = thing["datastreams"] or [None]
-        for i, ds in enumerate(streams):
+        label = f"{thing['name']} ({thing['id']})" + (f"\n{thing['dataset']}" if thing["dataset"] else "")
+        for i, ds in enumerate(thing["datastreams"] or [None]):
             latest = ds["latest"] if ds else None
-            value = "-" if latest is None else f"{latest['result']} {ds.get('unit') or ''}".strip() if ds else "-"
-            table.add_row(
-                str(thing["id"]) if i == 0 else "",
-                thing["name"] if i == 0 else "",
-                (thing["dataset"] or "") if i == 0 else "",
-                str(ds["id"]) if ds else "-",
-                ds["name"] if ds else "",
-                value,
-                (latest["phenomenonTime"] or "") if latest else "",
-            )
+            value = f"{latest['result']} {ds.get('unit') or ''}".strip() if ds and latest else "-"
+            stream = f"{str(ds['name']).split(' – ')[0]} ({ds['id']})" if ds else "-"
+            table.add_row(label if i == 0 else "", stream, value, (latest["phenomenonTime"] or "") if latest else "")
+        table.add_section()
     out.print(table)
 
 
@@ -906,9 +900,9 @@ def sensors_import(
 
             report = import_csv(rctx, stores, datastream, raw, source=file.name, strict=strict, progress=advance)
     lines = report.lines()
-    out.print(lines[0], highlight=False)
+    out.print(lines[0], highlight=False, soft_wrap=True)
     for line in lines[1:]:
-        out.print(f"  rejected {line}", highlight=False)
+        out.print(f"  rejected {line}", highlight=False, soft_wrap=True)
     if report.stored == 0 and report.rejected:
         raise typer.Exit(2)
 
@@ -936,6 +930,7 @@ def sensors_simulate(
                 f"{rep.things_created} Things created, {rep.observations_added:,} observations added, "
                 f"{rep.duplicates:,} already stored, {rep.rejected:,} rejected",
                 highlight=False,
+                soft_wrap=True,
             )
         else:
             simulate.ensure_sensors(rctx, stores)
@@ -943,7 +938,7 @@ def sensors_simulate(
 
             def report_round(r: simulate.SimReport, via_mqtt: bool) -> None:
                 how = "published over MQTT" if via_mqtt else "written"
-                out.print(f"live: {r.observations_added} values {how}", highlight=False)
+                out.print(f"live: {r.observations_added} values {how}", highlight=False, soft_wrap=True)
 
             try:
                 simulate.run_live(rctx, stores, interval=interval, rounds=rounds, seed=seed, on_round=report_round)
@@ -963,9 +958,9 @@ def sensors_parking(
     from urbandata.sensors.parking import run_connector
 
     if file is not None and url is not None:
-        err.print("[bold red]Error:[/] give --file or --url, not both", highlight=False)
+        err.print("[bold red]Error:[/] give --file or --url, not both", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     with _session(ctx) as (rctx, stores):
         report = run_connector(rctx, stores, file=file, url=url)
     for line in report.lines():
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, soft_wrap=True)

@@ -21,6 +21,7 @@ from urbandata.sensors import observations as obs
 from urbandata.sensors.events import Change, hub_of
 from urbandata.sensors.model import ENTITY_SETS, EntitySet, Relation
 from urbandata.sensors.paths import ResourcePath, Step, parse_path
+from urbandata.sensors.query.geo import install_sqlite_functions
 from urbandata.sensors.query.parse import Query, parse_query
 from urbandata.sensors.serialize import property_value, render, self_link
 from urbandata.stores import Stores
@@ -50,6 +51,7 @@ def _now() -> dt.datetime:
 def geo_schema(stores: Stores) -> str | None:
     """The schema of PostGIS on PostgreSQL (created when the server offers it); None elsewhere."""
     key = "sta_geo_schema"
+    install_sqlite_functions(stores.engine)  # SQLite: the filter functions (geometry, Unicode case)
     if key not in stores.caches:
         found: str | None = None
         if stores.engine.dialect.name == "postgresql":

@@ -344,7 +344,11 @@ class _Compiler:
                 return Val("string", sa.func.substr(s, start, self.number(args[2], name)))
             return Val("string", sa.func.substr(s, start))
         if name in ("round", "floor", "ceiling"):
-            return Val("number", getattr(sa.func, name)(self.number(args[0], name)))
+            x = self.number(args[0], name)
+            if name == "floor" and not self.pg:
+                # SQLAlchemy's pysqlite dialect replaces floor() by Python's math.floor, which fails on NULL
+                return Val("number", sa.case((x.is_not(None), sa.func.floor(x))))
+            return Val("number", getattr(sa.func, name)(x))
         if name in (
             "year",
             "month",
