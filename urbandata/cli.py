@@ -964,3 +964,24 @@ def sensors_parking(
         report = run_connector(rctx, stores, file=file, url=url)
     for line in report.lines():
         out.print(line, highlight=False, soft_wrap=True)
+
+
+@sensors_app.command("export")
+def sensors_export(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="The catalog dataset whose Things' observations are exported.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="Start (ISO 8601, inclusive); default: the first observation.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="End (ISO 8601, exclusive); default: now.")] = None,
+) -> None:
+    """Store the dataset's observations as a new version of its resource `beobachtungen` (rows API, SQL)."""
+    from urbandata.sensors.export import RESOURCE, export_to_resource
+
+    with _session(ctx) as (rctx, stores):
+        version = export_to_resource(rctx, stores, dataset, start, end)
+    out.print(
+        f"{dataset}/{RESOURCE}: version {version.version} with {version.row_count:,} observations",
+        highlight=False,
+        soft_wrap=True,
+    )

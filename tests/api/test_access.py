@@ -32,6 +32,20 @@ EXPECT = {  # actor -> datasets it may see
 
 
 IMPORT_IDS: dict[str, int] = {}  # dataset slug -> id of its scheduled import (set by `world`)
+STA_IDS: dict[str, dict[str, int]] = {}  # dataset slug -> ids of its sensor Thing, Datastream, Observation
+
+
+def _sensor(admin: RequestContext, stores: Stores, slug: str) -> dict[str, int]:
+    """A SensorThings Thing in dataset `slug`, named like the dataset's secret, with one observation."""
+    from tests.sensors.conftest import station
+    from urbandata.sensors import service as sta
+
+    base = "http://testserver/sta/v1.1"
+    body = station(name=SECRET.get(slug, "Offene Messstation"), dataset=slug)
+    thing = sta.post(admin, stores, "Things", body, base_url=base)
+    ds = sta.get(admin, stores, f"Things({thing.id})/Datastreams", {}, base_url=base)["value"][0]["@iot.id"]
+    obs = sta.post(admin, stores, f"Datastreams({ds})/Observations", {"result": 4.2}, base_url=base)
+    return {"thing": thing.id, "datastream": ds, "observation": obs.id}
 
 
 @pytest.fixture
@@ -64,6 +78,7 @@ def world(admin: RequestContext, stores: Stores) -> dict[str, str]:
         service.ingest_file(admin, stores, slug, BTW, resource="daten")
         spec = {"source_type": "url", "url": f"https://intranet.example.org/{slug}.csv"}  # scheduled imports
         IMPORT_IDS[slug] = imports_service.create_import(admin, stores, slug, "daten", spec).id
+        STA_IDS[slug] = _sensor(admin, stores, slug)
     accounts.add_user(admin, stores, "anna")
     accounts.add_user(admin, stores, "bernd")
     accounts.set_member(admin, stores, "amt-a", "anna", "member")
@@ -93,6 +108,24 @@ def _paths(slug: str) -> list[str]:
         f"{res}/imports",
         f"{res}/imports/{IMPORT_IDS[slug]}",
         f"{res}/imports/{IMPORT_IDS[slug]}/runs",
+        *_sta_paths(slug),
+    ]
+
+
+def _sta_paths(slug: str) -> list[str]:
+    ids, sta = STA_IDS[slug], "/sta/v1.1"
+    return [
+        f"{sta}/Things({ids['thing']})",
+        f"{sta}/Things({ids['thing']})/name/$value",
+        f"{sta}/Things({ids['thing']})/Locations",
+        f"{sta}/Things({ids['thing']})/Datastreams/$ref",
+        f"{sta}/Datastreams({ids['datastream']})?$expand=Thing,Observations",
+        f"{sta}/Datastreams({ids['datastream']})/Observations?$resultFormat=dataArray",
+        f"{sta}/Observations({ids['observation']})/FeatureOfInterest",
+        f"{sta}/Observations({ids['observation']})/Datastream/Thing",
+        f"{sta}/Datastreams({ids['datastream']})/Aggregations?interval=day"
+        "&from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&functions=avg,count",
+        f"/api/v1/datasets/{slug}/observations?format=csv",
     ]
 
 
@@ -116,6 +149,14 @@ LIST_PATHS = [
     "/",
     "/datasets",
     "/datasets?q=Wahl",
+    "/sta/v1.1/Things?$count=true",
+    "/sta/v1.1/Things?$filter=substringof('Personal', name)",
+    "/sta/v1.1/Locations?$expand=Things",
+    "/sta/v1.1/Datastreams?$expand=Thing",
+    "/sta/v1.1/Observations?$expand=Datastream/Thing&$count=true",
+    "/sta/v1.1/HistoricalLocations?$expand=Thing",
+    "/sta/v1.1/FeaturesOfInterest",
+    "/sta/v1.1/LatestObservations?things=1,2,3",  # the Things of offen, intern, geheim
 ]
 
 

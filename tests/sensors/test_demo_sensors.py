@@ -24,7 +24,11 @@ def test_sensor_demo_loads_once(admin: RequestContext, anon: RequestContext, sto
     again = "\n".join(load_sensor_demo(admin, stores, now=NOW))
     assert "0 observations added, 33 already stored" in again and f"{week:,} already stored" in again
     slugs = {d.slug for d in catalog.search_datasets(anon, stores, "", page_size=100).results}
-    assert {"parkhausbelegung-kaiserslautern", "luftqualitaet-kaiserslautern", "verkehrszaehlung-kaiserslautern"} <= slugs
+    assert {
+        "parkhausbelegung-kaiserslautern",
+        "luftqualitaet-kaiserslautern",
+        "verkehrszaehlung-kaiserslautern",
+    } <= slugs
 
 
 def test_sensor_demo_sends_live_values_over_mqtt_when_configured(admin: RequestContext, stores: Stores) -> None:

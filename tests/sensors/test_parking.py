@@ -142,7 +142,10 @@ def test_snapshot_creates_things_streams_and_observations_once(
     ds = catalog.get_dataset(anon, stores, parking.DATASET)
     assert ds.license == "cc-zero"
     things = sta.get(
-        anon, stores, "Things", {"$filter": "name eq 'PH Lutrinastraße'", "$expand": "Locations,Datastreams"},
+        anon,
+        stores,
+        "Things",
+        {"$filter": "name eq 'PH Lutrinastraße'", "$expand": "Locations,Datastreams"},
         base_url=BASE,
     )["value"]
     assert len(things) == 1
@@ -167,23 +170,30 @@ def test_a_later_snapshot_adds_observations_and_updates_capacity(admin: RequestC
     thing = sta.get(admin, stores, "Things", {"$filter": "properties/feedId eq '2'"}, base_url=BASE)["value"][0]
     assert thing["properties"]["capacity"] == 130
     free = sta.get(
-        admin, stores, f"Things({thing['@iot.id']})/Datastreams", {"$filter": "properties/feedKey eq 'free'"},
+        admin,
+        stores,
+        f"Things({thing['@iot.id']})/Datastreams",
+        {"$filter": "properties/feedKey eq 'free'"},
         base_url=BASE,
     )["value"][0]
-    values = sta.get(admin, stores, f"Datastreams({free['@iot.id']})/Observations", {"$orderby": "phenomenonTime"},
-                     base_url=BASE)["value"]
+    values = sta.get(
+        admin, stores, f"Datastreams({free['@iot.id']})/Observations", {"$orderby": "phenomenonTime"}, base_url=BASE
+    )["value"]
     assert [v["result"] for v in values] == [23, 30]
 
 
 def test_unmatched_car_park_gets_a_thing_without_location_and_is_reported(
     admin: RequestContext, stores: Stores
 ) -> None:
-    raw = feed("13.07.2021 14:46:00", ("3", "PH Stiftsplatz", 100, 54, "Offen"), ("99", "PH Neubau Nord", 40, 4, "Offen"))
+    raw = feed(
+        "13.07.2021 14:46:00", ("3", "PH Stiftsplatz", 100, 54, "Offen"), ("99", "PH Neubau Nord", 40, 4, "Offen")
+    )
     report = parking.store_snapshot(admin, stores, parse_feed(raw))
     assert report.unmatched == ["PH Neubau Nord"] and report.observations_added == 6
     assert any("no location known for PH Neubau Nord" in line for line in report.lines())
-    thing = sta.get(admin, stores, "Things", {"$filter": "name eq 'PH Neubau Nord'", "$expand": "Locations"},
-                    base_url=BASE)["value"][0]
+    thing = sta.get(
+        admin, stores, "Things", {"$filter": "name eq 'PH Neubau Nord'", "$expand": "Locations"}, base_url=BASE
+    )["value"][0]
     assert thing["Locations"] == []
     again = parking.store_snapshot(admin, stores, parse_feed(raw))
     assert again.duplicates == 6 and again.problems == []
@@ -259,3 +269,21 @@ def test_unreachable_feed_is_a_clear_error(admin: RequestContext, stores: Stores
     with pytest.raises(IngestError) as info:
         parking.run_connector(admin, stores, url="http://127.0.0.1:9/pls.xml")
     assert "could not be fetched" in info.value.message and info.value.code == "feed_unreachable"
+
+
+def test_the_scheduler_polls_the_feed_when_enabled(admin: RequestContext, stores: Stores, feed_server: str) -> None:
+    from urbandata.app import create_app
+    from urbandata.imports.scheduler import Scheduler, registered_periodic
+
+    settings = admin.settings.model_copy(
+        update={"parking_feed_url": f"{feed_server}/pls.xml", "parking_poll_minutes": 5, "scheduler": False}
+    )
+    create_app(settings, stores)  # registers the hook
+    job = next(j for j in registered_periodic() if j.name == "parking-kaiserslautern")
+    assert job.every == dt.timedelta(minutes=5)
+    now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    Scheduler(stores, settings, periodic=[job]).tick(now)
+    assert _counts(stores) == (11, 33, 33)
+    Scheduler(stores, settings, periodic=[job]).tick(now + dt.timedelta(minutes=1))  # not due again yet
+    Scheduler(stores, settings, periodic=[job]).tick(now + dt.timedelta(minutes=6))  # due: a duplicate snapshot
+    assert _counts(stores) == (11, 33, 33)

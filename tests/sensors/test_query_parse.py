@@ -283,3 +283,14 @@ def test_unsupported_system_options_are_501(params: dict[str, str]) -> None:
     assert err.value.status == 501
     assert err.value.code == "not_implemented"
     assert "$" in err.value.message
+
+
+def test_long_or_chains_parse_and_absurd_filters_are_400() -> None:
+    long_chain = " or ".join(f"id eq {i}" for i in range(300))
+    node = parse_filter(long_chain, THINGS)
+    assert isinstance(node, Logical) and node.right == Compare("eq", Path((), "id"), Lit(299, "number"))
+    assert parse_filter("(" * 5000 + "id eq 1" + ")" * 5000, THINGS) == Compare("eq", Path((), "id"), Lit(1, "number"))
+    with pytest.raises(InvalidInput, match="too long"):
+        parse_filter(" or ".join(f"id eq {i}" for i in range(3000)), THINGS)
+    with pytest.raises(InvalidInput, match="too long|nested too deeply"):
+        parse_filter("not " * 5000 + "id eq 1", THINGS)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tests.sensors.mqtt_support import MQTT_URL, Recorder, require_broker, unique_prefix, wait_until
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog import service as catalog
-from urbandata.db import tables as t
+from urbandata.db import tables
 from urbandata.sensors import simulate
 from urbandata.sensors import simulate_model as model
 from urbandata.stores import Stores
@@ -66,12 +66,10 @@ def test_same_seed_same_values_other_seed_other_values() -> None:
 
 def _observation_count(stores: Stores) -> int:
     with stores.engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(t.sta_observations)).scalar_one())
+        return int(conn.execute(sa.select(sa.func.count()).select_from(tables.sta_observations)).scalar_one())
 
 
-def test_history_loads_once_labelled_as_generated(
-    admin: RequestContext, anon: RequestContext, stores: Stores
-) -> None:
+def test_history_loads_once_labelled_as_generated(admin: RequestContext, anon: RequestContext, stores: Stores) -> None:
     now = dt.datetime(2025, 11, 6, 10, 7, tzinfo=dt.UTC)
     report = simulate.load_history(admin, stores, days=1, now=now)
     expected = 3 * 4 * 24 + 96  # three stations with four hourly quantities, one 15-minute counter

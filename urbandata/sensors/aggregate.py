@@ -220,8 +220,13 @@ def _add_minutes(conn: sa.Connection, stream_id: int, req: AggregationRequest, i
     o = t.sta_observations.c
     key = _minute_key(conn, o.phenomenon_time).label("k")
     stmt = (
-        sa.select(key, sa.func.count(), sa.func.sum(o.result_number), sa.func.min(o.result_number),
-                  sa.func.max(o.result_number))
+        sa.select(
+            key,
+            sa.func.count(),
+            sa.func.sum(o.result_number),
+            sa.func.min(o.result_number),
+            sa.func.max(o.result_number),
+        )
         .where(
             o.datastream_id == stream_id,
             o.phenomenon_time >= req.start,

@@ -213,9 +213,7 @@ def export_observations(
     sel = _select(ctx, stores, slug, s, e, datastream)
     batches = iter_batches(stores, sel)
     chunks = (
-        catalog_exports._csv(FIELDS, batches, "standard")
-        if fmt == "csv"
-        else catalog_exports._parquet(FIELDS, batches)
+        catalog_exports._csv(FIELDS, batches, "standard") if fmt == "csv" else catalog_exports._parquet(FIELDS, batches)
     )
     return ObservationExport(FORMATS[fmt], _filename(sel, fmt), sel.public, chunks)
 

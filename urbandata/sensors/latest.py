@@ -38,9 +38,7 @@ def parse_things(text: str | None) -> list[int] | None:
             parameter="things",
         ) from None
     if len(ids) > MAX_THINGS:
-        raise InvalidInput(
-            f"At most {MAX_THINGS:,} Things per request", code="too_many_things", parameter="things"
-        )
+        raise InvalidInput(f"At most {MAX_THINGS:,} Things per request", code="too_many_things", parameter="things")
     return sorted(set(ids))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from urbandata.auth.actor import RequestContext
-from urbandata.auth.guard import guarded
+from urbandata.auth.guard import guarded, mark_checked
 from urbandata.errors import InvalidInput, NotFound, NotImplementedFeature, Unauthorized, UrbanDataError
 from urbandata.sensors import access, reads, writes
 from urbandata.sensors import observations as obs
@@ -417,6 +417,7 @@ def create_observations(
         try:
             stream = obs.load_stream(conn, stream_id, multi=multi)
         except NotFound as exc:
+            mark_checked()  # nothing to write: an unknown stream is a 404 for anybody (as when raised)
             return [exc for _ in bodies]
         access.require_write(ctx, stores, stream.dataset_id)
         parsed: list[obs.NewObservation | UrbanDataError] = []

@@ -432,7 +432,14 @@ class _Compiler:
 
     def predicate(self, node: ast.Node) -> sa.ColumnElement[bool]:
         if isinstance(node, ast.Logical):
-            parts = (self.predicate(node.left), self.predicate(node.right))
+            parts: list[sa.ColumnElement[bool]] = []
+            stack: list[ast.Node] = [node]
+            while stack:  # flatten `a or b or c …` without recursion
+                item = stack.pop()
+                if isinstance(item, ast.Logical) and item.op == node.op:
+                    stack += [item.right, item.left]
+                else:
+                    parts.append(self.predicate(item))
             return sa.and_(*parts) if node.op == "and" else sa.or_(*parts)
         if isinstance(node, ast.Not):
             # two-valued: `not (result eq true)` also holds where the comparison is NULL (unknown)
@@ -477,6 +484,8 @@ class _Compiler:
             if number is not None:  # `id eq '5'`
                 a, b = (Val("number", sa.literal(number)), b) if a is text else (a, Val("number", sa.literal(number)))
                 return fn(a.sql, b.sql)  # type: ignore[no-any-return]
+            if text.is_const and op in ("eq", "ne"):  # ids are integers here: `id eq 'x'` names nothing
+                return sa.false() if op == "eq" else sa.true()
         raise _bad(f"cannot compare {_NAMES[a.type]} with {_NAMES[b.type]}")
 
     def as_instant(self, v: Val) -> Val:
@@ -573,7 +582,10 @@ def where_clause(
 
     InvalidInput (400) for type errors such as `name add 1`; NotImplementedFeature (501) for
     geospatial functions on PostgreSQL without PostGIS (`geo_schema` None)."""
-    return _Compiler(entity, table, dialect, geo_schema).predicate(node)
+    try:
+        return _Compiler(entity, table, dialect, geo_schema).predicate(node)
+    except RecursionError:
+        raise _bad("the filter is nested too deeply") from None
 
 
 def order_by(

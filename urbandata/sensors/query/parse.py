@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import lark
 
@@ -41,6 +42,7 @@ OPTIONS = ("$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand
 NESTED_OPTIONS = ("$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand")
 IGNORED_OPTIONS = ("$skiptoken",)  # server-driven paging, handled by the reader
 JSON_KINDS = ("json", "any", "geojson", "result")
+MAX_NODES = 2000  # SQLite refuses expressions nested deeper than 1000
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,14 @@ class _Builder:
     def __init__(self, entity: EntitySet, option: str) -> None:
         self.entity = entity
         self.option = option
+        self.size = 0
 
     def node(self, tree: lark.Tree[lark.Token] | lark.Token) -> Node:
+        self.size += 1
+        if self.size > MAX_NODES:
+            raise _invalid(
+                f"{self.option} is too long (more than {MAX_NODES} terms); use `in (…)` for lists", self.option
+            )
         if isinstance(tree, lark.Token):  # pragma: no cover - every token sits in a rule
             raise _invalid(f"{self.option}: unexpected '{tree}'", self.option, tree.column)
         kind, ch = str(tree.data), tree.children
@@ -227,9 +235,17 @@ class _Builder:
         if kind == "call":
             return self.call(tree)
         if kind == "logical":
-            op = str(ch[1])
-            assert op in ("and", "or")
-            return Logical(op, self.node(ch[0]), self.node(ch[2]))  # type: ignore[arg-type]
+            # long `or` chains nest deeply on the left: walk that spine without recursion
+            op: Literal["and", "or"] = "and" if str(ch[1]) == "and" else "or"
+            operands = []
+            current: lark.Tree[lark.Token] | lark.Token = tree
+            while isinstance(current, lark.Tree) and current.data == "logical" and str(current.children[1]) == op:
+                operands.append(current.children[2])
+                current = current.children[0]
+            node = self.node(current)
+            for right in reversed(operands):
+                node = Logical(op, node, self.node(right))
+            return node
         if kind == "negation":
             return Not(self.node(ch[1]))
         if kind == "comparison":
@@ -281,7 +297,10 @@ def parse_filter(text: str, entity: EntitySet, option: str = "$filter") -> Node:
         tree = PARSER.parse(text, start="start_filter")
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(exc, text, option) from None
-    return _Builder(entity, option).node(tree)
+    try:
+        return _Builder(entity, option).node(tree)
+    except RecursionError:
+        raise _invalid(f"{option} is nested too deeply", option) from None
 
 
 def parse_orderby(text: str, entity: EntitySet, option: str = "$orderby") -> tuple[OrderItem, ...]:
