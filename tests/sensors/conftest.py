@@ -62,11 +62,22 @@ def station(name: str = "Messstation Stiftsplatz", dataset: str = "luft", lon: f
                 "name": f"NO2 {name}",
                 "description": "Stickstoffdioxid, Stundenmittel",
                 "observationType": M,
-                "unitOfMeasurement": {"name": "Mikrogramm pro Kubikmeter", "symbol": "µg/m³", "definition": "ucum:ug/m3"},
-                "Sensor": {"name": "NO2-Sensor", "description": "Chemilumineszenz", "encodingType": "text/html",
-                           "metadata": "https://example.org/no2"},
-                "ObservedProperty": {"name": "NO2", "definition": "https://dd.eionet.europa.eu/vocabulary/aq/pollutant/8",
-                                     "description": "Stickstoffdioxid"},
+                "unitOfMeasurement": {
+                    "name": "Mikrogramm pro Kubikmeter",
+                    "symbol": "µg/m³",
+                    "definition": "ucum:ug/m3",
+                },
+                "Sensor": {
+                    "name": "NO2-Sensor",
+                    "description": "Chemilumineszenz",
+                    "encodingType": "text/html",
+                    "metadata": "https://example.org/no2",
+                },
+                "ObservedProperty": {
+                    "name": "NO2",
+                    "definition": "https://dd.eionet.europa.eu/vocabulary/aq/pollutant/8",
+                    "description": "Stickstoffdioxid",
+                },
             }
         ],
     }

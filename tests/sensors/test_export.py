@@ -6,17 +6,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.sensors.conftest import STA, bearer, create_station
+from tests.helpers import make_dataset, make_org
+from tests.sensors.conftest import STA, bearer, create_station, station
 from tests.sensors.ext_support import UTC, add_observations
-from urbandata.auth.actor import RequestContext
+from tests.test_cli import run
+from urbandata.auth.actor import Actor, RequestContext
 from urbandata.catalog import service as catalog
+from urbandata.config import Settings
 from urbandata.errors import Forbidden, InvalidInput, NotFound
-from urbandata.sensors import export
+from urbandata.sensors import export, service
 from urbandata.stores import Stores
 
 T0 = dt.datetime(2026, 11, 2, 8, tzinfo=UTC)
@@ -150,3 +154,25 @@ def test_export_to_resource_refuses_an_empty_range_and_keeps_the_current_version
         export.export_to_resource(anon, stores, "luft-intern")
     with pytest.raises(Forbidden):
         export.export_to_resource(anon, stores, "luft")
+
+
+def test_cli_sensors_export_loads_a_new_version(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data)
+    stores = Stores.open(settings)
+    try:
+        admin = RequestContext(actor=Actor.system(), settings=settings)
+        make_org(admin, stores, "umwelt", "Umweltreferat")
+        make_dataset(admin, stores, "luft", org="umwelt")
+        thing = service.post(admin, stores, "Things", station(), base_url="http://x/sta/v1.1")
+        ds = service.get(admin, stores, f"Things({thing.id})/Datastreams", {}, base_url="http://x/sta/v1.1")
+        add_observations(stores, ds["value"][0]["@iot.id"], [(T0, 1.5), (T0 + dt.timedelta(hours=1), 2.5)])
+    finally:
+        stores.close()
+    code, out, err = run(data, "sensors", "export", "luft", "--from", "2026-11-02T08:30:00Z")
+    assert code == 0, err
+    assert "luft/beobachtungen: version 1 with 1 observations" in out
+    code, _, err = run(data, "sensors", "export", "luft", "--from", "2030-01-01T00:00:00Z")
+    assert code == 2 and "no observations" in err
+    code, _, err = run(data, "sensors", "export", "gibt-es-nicht")
+    assert code == 2 and "gibt-es-nicht" in err

@@ -126,6 +126,12 @@ def sender() -> Iterator[Sender]:
     s.close()
 
 
+def settle(bridge: MqttBridge, received: int) -> None:
+    """Wait until the bridge got `received` messages in all and has handled every one of them."""
+    assert wait_until(lambda: bridge.metrics.sample("urbandata_mqtt_received_total") == received)
+    assert bridge.wait_idle(10)
+
+
 def _observations(ctx: RequestContext, stores: Stores, path: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = service.get(ctx, stores, path, {"$orderby": "phenomenonTime"}, base_url=BASE)["value"]
     return out
@@ -146,7 +152,7 @@ def test_create_via_each_topic_form(
         f"{prefix}MultiDatastreams({st.wind})/Observations",
         {"phenomenonTime": "2024-05-01T10:00:00Z", "result": [270, 3.5]},
     )
-    assert bridge.wait_idle(10)
+    settle(bridge, 3)
     first = _observations(admin, stores, f"Datastreams({st.no2})/Observations")
     assert [o["result"] for o in first] == [21.5, 23.0]
     foi = service.get(admin, stores, f"Observations({first[0]['@iot.id']})/FeatureOfInterest", {}, base_url=BASE)
@@ -155,8 +161,8 @@ def test_create_via_each_topic_form(
         f"{prefix}FeaturesOfInterest({foi['@iot.id']})/Observations",
         {"phenomenonTime": "2024-05-01T12:00:00Z", "result": 7, "Datastream": {"@iot.id": st.count}},
     )
-    assert bridge.wait_idle(10)
-    assert wait_until(lambda: bridge.metrics.sample("urbandata_mqtt_created_total") == 4)
+    settle(bridge, 4)
+    assert bridge.metrics.sample("urbandata_mqtt_created_total") == 4
     counted = _observations(admin, stores, f"FeaturesOfInterest({foi['@iot.id']})/Observations")
     # the Thing's one Location gave every observation of the station the same FeatureOfInterest
     assert sorted(str(o["result"]) for o in counted) == ["21.5", "23", "7", "[270, 3.5]"]
@@ -178,8 +184,7 @@ def test_bad_input_is_counted_and_the_subscriber_keeps_running(
     sender.send(topic, {"phenomenonTime": "2024-05-01T10:00:00Z", "reslt": 2.0})  # unknown property
     sender.send(f"{prefix}Things({st.thing})/Observations", {"result": 1.0})  # no such create topic
     sender.send(topic, {"phenomenonTime": "2024-05-01T11:00:00Z", "result": 3.0})
-    assert wait_until(lambda: bridge.metrics.sample("urbandata_mqtt_received_total") == 8)
-    assert bridge.wait_idle(10)
+    settle(bridge, 8)
     m = bridge.metrics
     assert m.sample("urbandata_mqtt_rejected_total", reason="invalid_json") == 1
     assert m.sample("urbandata_mqtt_rejected_total", reason="not_found") == 1
@@ -263,8 +268,7 @@ def test_no_loss_while_the_database_is_unavailable(
                 {"phenomenonTime": f"2024-05-01T10:{minute:02d}:00Z", "result": float(minute)},
                 wait=False,
             )
-        assert wait_until(lambda: b.metrics.sample("urbandata_mqtt_received_total") == 30)
-        assert b.wait_idle(20)
+        settle(b, 30)
         assert b.metrics.sample("urbandata_mqtt_write_retries_total") == 4
         assert b.metrics.sample("urbandata_mqtt_dropped_total") == 0
         stored = _observations(admin, stores, f"Datastreams({st.no2})/Observations")
@@ -309,8 +313,7 @@ def test_the_configured_account_decides(
         try:
             assert b.wait_connected(10)
             sender.send(topic, {"phenomenonTime": f"2024-05-01T10:0{minute}:00Z", "result": 1.0})
-            assert wait_until(lambda b=b: b.metrics.sample("urbandata_mqtt_received_total") == 1)
-            assert b.wait_idle(10)
+            settle(b, 1)
             if role is None:  # an account without rights on the Datastream's dataset
                 assert b.metrics.sample("urbandata_mqtt_rejected_total", reason="forbidden") == 1
                 assert _observations(admin, stores, f"Datastreams({st.no2})/Observations") == []

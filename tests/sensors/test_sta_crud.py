@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.sensors.conftest import M, STA, basic, bearer, create_station, station
+from tests.sensors.conftest import STA, M, basic, bearer, create_station, station
 
 
 def test_service_root_lists_every_entity_set_with_absolute_urls(client: TestClient) -> None:
     body = client.get(STA).json()
     names = [v["name"] for v in body["value"]]
     assert names == [
-        "Things", "Locations", "HistoricalLocations", "Datastreams", "MultiDatastreams", "Sensors",
-        "ObservedProperties", "Observations", "FeaturesOfInterest",
+        "Things",
+        "Locations",
+        "HistoricalLocations",
+        "Datastreams",
+        "MultiDatastreams",
+        "Sensors",
+        "ObservedProperties",
+        "Observations",
+        "FeaturesOfInterest",
     ]
     assert body["value"][0]["url"] == "http://testserver/sta/v1.1/Things"
     assert any("create-update-delete" in c for c in body["serverSettings"]["conformance"])
@@ -41,9 +48,16 @@ def test_observation_without_feature_gets_one_from_the_location_and_reuses_it(
 ) -> None:
     _, ds = create_station(client, sensor_world["steward"])
     h = bearer(sensor_world["steward"])
-    r1 = client.post(f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": "2026-11-01T08:00:00Z", "result": 41.5}, headers=h)
-    r2 = client.post(f"{STA}/Observations", json={"phenomenonTime": "2026-11-01T10:00:00+01:00", "result": 38,
-                                                 "Datastream": {"@iot.id": ds}}, headers=h)
+    r1 = client.post(
+        f"{STA}/Datastreams({ds})/Observations",
+        json={"phenomenonTime": "2026-11-01T08:00:00Z", "result": 41.5},
+        headers=h,
+    )
+    r2 = client.post(
+        f"{STA}/Observations",
+        json={"phenomenonTime": "2026-11-01T10:00:00+01:00", "result": 38, "Datastream": {"@iot.id": ds}},
+        headers=h,
+    )
     assert r1.status_code == r2.status_code == 201, r2.text
     assert r1.json()["resultTime"] is None
     foi1 = client.get(f"{STA}/Observations({r1.json()['@iot.id']})/FeatureOfInterest").json()
@@ -52,7 +66,9 @@ def test_observation_without_feature_gets_one_from_the_location_and_reuses_it(
     # times come back in UTC; the datastream's extent follows its observations
     assert client.get(f"{STA}/Observations({r2.json()['@iot.id']})").json()["phenomenonTime"] == "2026-11-01T09:00:00Z"
     # a duplicate phenomenonTime in the same datastream is refused
-    dup = client.post(f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": "2026-11-01T08:00:00Z", "result": 1}, headers=h)
+    dup = client.post(
+        f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": "2026-11-01T08:00:00Z", "result": 1}, headers=h
+    )
     assert dup.status_code == 409
 
 
@@ -81,22 +97,43 @@ def test_invalid_bodies_are_400_and_create_nothing(client: TestClient, sensor_wo
     cases = [
         ("Things", {"name": "x", "description": "y", "colour": "red"}),  # unknown property
         ("Things", {"description": "no name", "properties": {"dataset": "luft"}}),
-        ("Locations", {"name": "l", "description": "d", "encodingType": "application/geo+json",
-                       "location": {"type": "Point", "coordinates": [700, 95]}}),  # not WGS 84
-        ("Locations", {"name": "l", "description": "d", "encodingType": "application/geo+json",
-                       "location": {"type": "Polygon", "coordinates": "nope"}}),
+        (
+            "Locations",
+            {
+                "name": "l",
+                "description": "d",
+                "encodingType": "application/geo+json",
+                "location": {"type": "Point", "coordinates": [700, 95]},
+            },
+        ),  # not WGS 84
+        (
+            "Locations",
+            {
+                "name": "l",
+                "description": "d",
+                "encodingType": "application/geo+json",
+                "location": {"type": "Polygon", "coordinates": "nope"},
+            },
+        ),
         ("Observations", {"result": 3}),  # no Datastream
         ("Observations", {"result": 3, "Datastream": {"@iot.id": 424242}}),
     ]
     for path, body in cases:
         r = client.post(f"{STA}/{path}", json=body, headers=h)
         assert r.status_code == 400, (path, body, r.text)
-    assert client.post(f"{STA}/Things", content=b"{not json", headers={**h, "Content-Type": "application/json"}).status_code == 400
+    assert (
+        client.post(
+            f"{STA}/Things", content=b"{not json", headers={**h, "Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_wrong_result_type_is_refused(client: TestClient, sensor_world: dict[str, str]) -> None:
     _, ds = create_station(client, sensor_world["steward"])
-    r = client.post(f"{STA}/Datastreams({ds})/Observations", json={"result": "hoch"}, headers=bearer(sensor_world["steward"]))
+    r = client.post(
+        f"{STA}/Datastreams({ds})/Observations", json={"result": "hoch"}, headers=bearer(sensor_world["steward"])
+    )
     assert r.status_code == 400 and "OM_Measurement" in r.text
 
 
@@ -112,7 +149,9 @@ def test_patch_changes_only_the_given_properties_and_refuses_inline_entities(
     assert client.put(f"{STA}/Things({tid})", json={"name": "x"}, headers=h).status_code == 501
 
 
-def test_delete_cascades_thing_to_datastreams_and_observations(client: TestClient, sensor_world: dict[str, str]) -> None:
+def test_delete_cascades_thing_to_datastreams_and_observations(
+    client: TestClient, sensor_world: dict[str, str]
+) -> None:
     tid, ds = create_station(client, sensor_world["steward"])
     h = bearer(sensor_world["steward"])
     oid = client.post(f"{STA}/Datastreams({ds})/Observations", json={"result": 1.5}, headers=h).json()["@iot.id"]
@@ -125,19 +164,30 @@ def test_delete_cascades_thing_to_datastreams_and_observations(client: TestClien
 def test_writes_need_an_account_with_permission(client: TestClient, sensor_world: dict[str, str]) -> None:
     assert client.post(f"{STA}/Things", json=station()).status_code == 401
     assert client.post(f"{STA}/Things", json=station(), headers=bearer(sensor_world["reader"])).status_code == 403
-    assert client.post(f"{STA}/Things", json=station(), headers=bearer(sensor_world["foreign"])).status_code in (403, 404)
+    assert client.post(f"{STA}/Things", json=station(), headers=bearer(sensor_world["foreign"])).status_code in (
+        403,
+        404,
+    )
     # HTTP Basic with user name and API token as password, as FROST clients and QGIS send it
     r = client.post(f"{STA}/Things", json=station(), headers=basic("sina", sensor_world["steward"]))
     assert r.status_code == 201, r.text
 
 
-def test_internal_thing_is_invisible_to_anonymous_on_every_path(client: TestClient, sensor_world: dict[str, str]) -> None:
+def test_internal_thing_is_invisible_to_anonymous_on_every_path(
+    client: TestClient, sensor_world: dict[str, str]
+) -> None:
     h = bearer(sensor_world["steward"])
     tid, ds = create_station(client, sensor_world["steward"], name="Intern", dataset="luft-intern")
     oid = client.post(f"{STA}/Datastreams({ds})/Observations", json={"result": 7}, headers=h).json()["@iot.id"]
     lid = client.get(f"{STA}/Things({tid})/Locations", headers=h).json()["value"][0]["@iot.id"]
-    for path in (f"Things({tid})", f"Datastreams({ds})", f"Observations({oid})", f"Locations({lid})",
-                 f"Things({tid})/Datastreams", f"Datastreams({ds})/Observations"):
+    for path in (
+        f"Things({tid})",
+        f"Datastreams({ds})",
+        f"Observations({oid})",
+        f"Locations({lid})",
+        f"Things({tid})/Datastreams",
+        f"Datastreams({ds})/Observations",
+    ):
         assert client.get(f"{STA}/{path}").status_code == 404, path
         assert client.get(f"{STA}/{path}", headers=h).status_code == 200, path
     for coll in ("Things", "Datastreams", "Observations", "Locations", "HistoricalLocations", "FeaturesOfInterest"):
@@ -148,12 +198,18 @@ def test_internal_thing_is_invisible_to_anonymous_on_every_path(client: TestClie
 
 def test_create_observations_data_array_reports_each_row(client: TestClient, sensor_world: dict[str, str]) -> None:
     _, ds = create_station(client, sensor_world["steward"])
-    body = [{
-        "Datastream": {"@iot.id": ds},
-        "components": ["phenomenonTime", "result"],
-        "dataArray": [["2026-11-01T00:00:00Z", 20], ["2026-11-01T01:00:00Z", 21.5], ["2026-11-01T01:00:00Z", 22],
-                      ["kaputt", 1]],
-    }]
+    body = [
+        {
+            "Datastream": {"@iot.id": ds},
+            "components": ["phenomenonTime", "result"],
+            "dataArray": [
+                ["2026-11-01T00:00:00Z", 20],
+                ["2026-11-01T01:00:00Z", 21.5],
+                ["2026-11-01T01:00:00Z", 22],
+                ["kaputt", 1],
+            ],
+        }
+    ]
     r = client.post(f"{STA}/CreateObservations", json=body, headers=bearer(sensor_world["steward"]))
     assert r.status_code == 201
     links = r.json()
@@ -169,24 +225,49 @@ def test_json_batch_runs_an_atomicity_group_all_or_nothing(client: TestClient, s
     tid, _ = create_station(client, sensor_world["steward"])
     sensor = {"name": "PM10", "description": "d", "encodingType": "text/html", "metadata": "m"}
     prop = {"name": "PM10", "definition": "https://example.org/pm10", "description": "Feinstaub"}
-    ok = {"requests": [
-        {"id": "s1", "atomicityGroup": "g", "method": "post", "url": "Sensors", "body": sensor},
-        {"id": "p1", "atomicityGroup": "g", "method": "post", "url": "ObservedProperties", "body": prop},
-        {"id": "d1", "atomicityGroup": "g", "method": "post", "url": f"Things({tid})/Datastreams",
-         "body": {"name": "PM10", "description": "d", "observationType": M, "unitOfMeasurement": {"symbol": "µg/m³"},
-                  "Sensor": {"@iot.id": "$s1"}, "ObservedProperty": {"@iot.id": "$p1"}}},
-        {"id": "q", "method": "get", "url": f"Things({tid})/Datastreams?$count=true"},
-    ]}
+    ok = {
+        "requests": [
+            {"id": "s1", "atomicityGroup": "g", "method": "post", "url": "Sensors", "body": sensor},
+            {"id": "p1", "atomicityGroup": "g", "method": "post", "url": "ObservedProperties", "body": prop},
+            {
+                "id": "d1",
+                "atomicityGroup": "g",
+                "method": "post",
+                "url": f"Things({tid})/Datastreams",
+                "body": {
+                    "name": "PM10",
+                    "description": "d",
+                    "observationType": M,
+                    "unitOfMeasurement": {"symbol": "µg/m³"},
+                    "Sensor": {"@iot.id": "$s1"},
+                    "ObservedProperty": {"@iot.id": "$p1"},
+                },
+            },
+            {"id": "q", "method": "get", "url": f"Things({tid})/Datastreams?$count=true"},
+        ]
+    }
     r = client.post(f"{STA}/$batch", json=ok, headers=h).json()["responses"]
     assert [x["status"] for x in r] == [201, 201, 201, 200]
     assert r[3]["body"]["@iot.count"] == 2
     n_sensors = len(client.get(f"{STA}/Sensors").json()["value"])
-    broken = {"requests": [
-        {"id": "s2", "atomicityGroup": "h", "method": "post", "url": "Sensors", "body": sensor},
-        {"id": "d2", "atomicityGroup": "h", "method": "post", "url": f"Things({tid})/Datastreams",
-         "body": {"name": "x", "description": "d", "observationType": M, "unitOfMeasurement": {},
-                  "Sensor": {"@iot.id": "$s2"}}},  # no ObservedProperty
-    ]}
+    broken = {
+        "requests": [
+            {"id": "s2", "atomicityGroup": "h", "method": "post", "url": "Sensors", "body": sensor},
+            {
+                "id": "d2",
+                "atomicityGroup": "h",
+                "method": "post",
+                "url": f"Things({tid})/Datastreams",
+                "body": {
+                    "name": "x",
+                    "description": "d",
+                    "observationType": M,
+                    "unitOfMeasurement": {},
+                    "Sensor": {"@iot.id": "$s2"},
+                },
+            },  # no ObservedProperty
+        ]
+    }
     r = client.post(f"{STA}/$batch", json=broken, headers=h).json()["responses"]
     assert [x["status"] for x in r] == [424, 400]
     assert len(client.get(f"{STA}/Sensors").json()["value"]) == n_sensors

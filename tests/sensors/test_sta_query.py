@@ -20,8 +20,11 @@ def series(client: TestClient, sensor_world: dict[str, str]) -> dict[str, int]:
     rows = [[f"2026-11-01T{h_:02d}:00:00Z", h_] for h_ in range(1, 9)]
     body = [
         {"Datastream": {"@iot.id": d1}, "components": ["phenomenonTime", "result"], "dataArray": rows},
-        {"Datastream": {"@iot.id": d2}, "components": ["phenomenonTime", "result"],
-         "dataArray": [["2026-11-01T05:00:00Z", 100]]},
+        {
+            "Datastream": {"@iot.id": d2},
+            "components": ["phenomenonTime", "result"],
+            "dataArray": [["2026-11-01T05:00:00Z", 100]],
+        },
     ]
     assert "error" not in client.post(f"{STA}/CreateObservations", json=body, headers=h).json()
     return {"t1": t1, "d1": d1, "t2": t2, "d2": d2}
@@ -35,8 +38,11 @@ def _get(client: TestClient, path: str, **params: str) -> dict:
 
 def test_the_ogc_priority_test(client: TestClient, series: dict[str, int]) -> None:
     # ets-sta10 Capability3Tests: $filter, then $count, $orderby, $skip, $top
-    body = _get(client, f"Datastreams({series['d1']})/Observations", **{
-        "$count": "true", "$top": "1", "$skip": "2", "$orderby": "phenomenonTime asc", "$filter": "result gt '3'"})
+    body = _get(
+        client,
+        f"Datastreams({series['d1']})/Observations",
+        **{"$count": "true", "$top": "1", "$skip": "2", "$orderby": "phenomenonTime asc", "$filter": "result gt '3'"},
+    )
     assert body["@iot.count"] == 5
     assert [o["result"] for o in body["value"]] == [6]
     assert "@iot.nextLink" in body
@@ -60,15 +66,22 @@ def test_geospatial_filter_on_locations(client: TestClient, series: dict[str, in
     poly = "geography'POLYGON ((7.76 49.44, 7.78 49.44, 7.78 49.45, 7.76 49.45, 7.76 49.44))'"
     found = _get(client, "Locations", **{"$filter": f"st_within(location, {poly})"})["value"]
     assert [x["name"] for x in found] == ["Standort Stiftsplatz"]
-    near = _get(client, "Things", **{"$filter": "geo.distance(Locations/location, geography'POINT (7.75 49.4447)') lt 0.001"})
+    near = _get(
+        client, "Things", **{"$filter": "geo.distance(Locations/location, geography'POINT (7.75 49.4447)') lt 0.001"}
+    )
     assert [x["name"] for x in near["value"]] == ["Pfaffplatz"]
 
 
 def test_expand_nested_with_options_and_select(client: TestClient, series: dict[str, int]) -> None:
-    body = _get(client, f"Things({series['t1']})", **{
-        "$select": "name",
-        "$expand": "Datastreams($select=name;$expand=Observations($orderby=result desc;$top=2;$count=true)),Locations",
-    })
+    body = _get(
+        client,
+        f"Things({series['t1']})",
+        **{
+            "$select": "name",
+            "$expand": "Datastreams($select=name;$expand=Observations($orderby=result desc;$top=2;$count=true)),"
+            "Locations",
+        },
+    )
     assert set(body) == {"name", "Datastreams", "Locations"}
     obs = body["Datastreams"][0]["Observations"]
     assert [o["result"] for o in obs] == [8, 7]

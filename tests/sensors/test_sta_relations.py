@@ -11,8 +11,12 @@ M = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 
 
 def _location(name: str, lon: float) -> dict:
-    return {"name": name, "description": "d", "encodingType": "application/geo+json",
-            "location": {"type": "Point", "coordinates": [lon, 49.44]}}
+    return {
+        "name": name,
+        "description": "d",
+        "encodingType": "application/geo+json",
+        "location": {"type": "Point", "coordinates": [lon, 49.44]},
+    }
 
 
 def test_multidatastream_observations_need_an_array_of_the_right_length(
@@ -21,7 +25,9 @@ def test_multidatastream_observations_need_an_array_of_the_right_length(
     h = bearer(sensor_world["steward"])
     tid, _ = create_station(client, sensor_world["steward"])
     md = {
-        "name": "Wetter", "description": "Temperatur und Feuchte", "observationType": COMPLEX,
+        "name": "Wetter",
+        "description": "Temperatur und Feuchte",
+        "observationType": COMPLEX,
         "unitOfMeasurements": [{"name": "Grad Celsius", "symbol": "°C"}, {"name": "Prozent", "symbol": "%"}],
         "multiObservationDataTypes": [M, M],
         "Thing": {"@iot.id": tid},
@@ -71,13 +77,22 @@ def test_datastream_extent_follows_out_of_order_and_deleted_observations(
     _, ds = create_station(client, sensor_world["steward"])
     ids = {}
     for t, v in (("2026-11-02T10:00:00Z", 3), ("2026-11-02T08:00:00Z", 1), ("2026-11-02T12:00:00Z", 5)):
-        ids[t] = client.post(f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": t, "result": v}, headers=h).json()["@iot.id"]
-    assert client.get(f"{STA}/Datastreams({ds})").json()["phenomenonTime"] == "2026-11-02T08:00:00Z/2026-11-02T12:00:00Z"
+        ids[t] = client.post(
+            f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": t, "result": v}, headers=h
+        ).json()["@iot.id"]
+    assert (
+        client.get(f"{STA}/Datastreams({ds})").json()["phenomenonTime"] == "2026-11-02T08:00:00Z/2026-11-02T12:00:00Z"
+    )
     assert client.delete(f"{STA}/Observations({ids['2026-11-02T12:00:00Z']})", headers=h).status_code == 204
-    assert client.get(f"{STA}/Datastreams({ds})").json()["phenomenonTime"] == "2026-11-02T08:00:00Z/2026-11-02T10:00:00Z"
+    assert (
+        client.get(f"{STA}/Datastreams({ds})").json()["phenomenonTime"] == "2026-11-02T08:00:00Z/2026-11-02T10:00:00Z"
+    )
     # PATCH of an observation moves it; the extent follows
     oid = ids["2026-11-02T08:00:00Z"]
-    r = client.patch(f"{STA}/Observations({oid})", json={"phenomenonTime": "2026-11-02T06:00:00Z", "result": 2}, headers=h)
+    r = client.patch(
+        f"{STA}/Observations({oid})", json={"phenomenonTime": "2026-11-02T06:00:00Z", "result": 2}, headers=h
+    )
     assert r.status_code == 200 and r.json()["result"] == 2
     assert client.get(f"{STA}/Datastreams({ds})/phenomenonTime").json() == {
-        "phenomenonTime": "2026-11-02T06:00:00Z/2026-11-02T10:00:00Z"}
+        "phenomenonTime": "2026-11-02T06:00:00Z/2026-11-02T10:00:00Z"
+    }

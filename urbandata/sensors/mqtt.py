@@ -158,6 +158,7 @@ class MqttBridge:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -184,6 +185,7 @@ class MqttBridge:
         self.metrics.connected.set(0)
 
     def wait_connected(self, timeout: float) -> bool:
+        """Connected and subscribed to the create topics."""
         return self.connected.wait(timeout)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -205,8 +207,16 @@ class MqttBridge:
         client.subscribe([(topic, options) for topic in filters])
         self.metrics.connects.inc()
         self.metrics.connected.set(1)
-        self.connected.set()
         log.info("mqtt connected", broker=f"{self.host}:{self.port}", session_present=bool(flags.session_present))
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:  # e.g. the broker's ACL does not let the platform read the create topics
+            log.error("mqtt subscription refused", reasons=refused)
+            return
+        self.connected.set()  # connected and subscribed: messages published from now on arrive
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any

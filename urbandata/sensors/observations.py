@@ -246,7 +246,9 @@ def insert_observations(
     outcome: list[int | UrbanDataError] = []
     rows: list[dict[str, Any]] = []
     positions: list[int] = []
-    seen = _existing_times(conn, stream, [_utc(o.phenomenon_time) or o.phenomenon_time for o in items]) if items else set()
+    seen = (
+        _existing_times(conn, stream, [_utc(o.phenomenon_time) or o.phenomenon_time for o in items]) if items else set()
+    )
     features: dict[str, int] = {}
     for obs in items:
         try:
