@@ -267,8 +267,8 @@ def _dataset_quality(ctx: RequestContext, stores: Stores, conn: Any, ds: Any, at
         items.append(out)
         parts.append(components)
         states.append(state)
-    if not states:
-        states.append(fresh.evaluate(_aware(ds.created_at), _period(ds.frequency), at))
+    if not states:  # no tables (e.g. a sensor dataset): its last update is when data last arrived
+        states.append(fresh.evaluate(_aware(ds.modified or ds.created_at), _period(ds.frequency), at))
     state = fresh.worst(states)
     components = scoring.dataset_components(parts, metadata, lic, fresh.score_of(state.status))
     return {

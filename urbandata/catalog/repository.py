@@ -114,6 +114,15 @@ def touch_dataset(conn: sa.Connection, ds_id: int) -> None:
     conn.execute(datasets.update().where(datasets.c.id == ds_id).values(modified=ts, updated_at=ts))
 
 
+def data_arrived(conn: sa.Connection, ds_id: int, at: dt.datetime) -> None:
+    """New data of the dataset up to `at` (sensor observations): `modified` only moves forward."""
+    conn.execute(
+        datasets.update()
+        .where(datasets.c.id == ds_id, sa.or_(datasets.c.modified.is_(None), datasets.c.modified < at))
+        .values(modified=at)
+    )
+
+
 _DATASET_COLS: list[Any] = [datasets, organizations.c.slug.label("org_slug"), organizations.c.name.label("org_name")]
 
 

@@ -632,3 +632,15 @@ def ensure_sensor_dataset(ctx: RequestContext, stores: Stores, org: str) -> Data
         }
         create_dataset(ctx, stores, slug, org, meta)
     return dataset_ref(ctx, stores, slug=slug)
+
+
+def data_arrived(stores: Stores, conn: sa.Connection, dataset_id: int, at: dt.datetime) -> None:
+    """Another domain wrote new data of a dataset (sensor observations up to `at`) in `conn`'s
+    transaction: the dataset's `modified` (its last update, freshness) follows. Throttled to one
+    write per dataset and minute in this process; the caller has checked the write permission."""
+    seen: dict[int, dt.datetime] = stores.caches.setdefault("data_arrived", {})
+    last = seen.get(dataset_id)
+    if last is not None and at <= last + dt.timedelta(minutes=1):
+        return
+    repo.data_arrived(conn, dataset_id, min(at, dt.datetime.now(dt.UTC)))
+    seen[dataset_id] = at

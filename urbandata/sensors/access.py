@@ -8,9 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from urbandata.auth.actor import RequestContext
+from urbandata.auth.guard import mark_checked
 from urbandata.auth.policy import has_permission, require_permission
 from urbandata.catalog import service as catalog
-from urbandata.errors import Forbidden, InvalidInput, NotFound
+from urbandata.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from urbandata.sensors.model import ENTITY_SETS, EntitySet
 from urbandata.stores import Stores
 
@@ -45,7 +46,8 @@ def require_write(ctx: RequestContext, stores: Stores, dataset_id: int | None) -
     """Changing an entity needs the `resource.load` permission on its dataset's organisation;
     a shared descriptor (no dataset) can be changed by anyone who may load data somewhere."""
     if not ctx.actor.is_staff:
-        raise Forbidden("Sign in (HTTP Basic with an API token, or a Bearer token) to change sensor data.")
+        mark_checked()
+        raise Unauthorized("Sign in (HTTP Basic with an API token, or a Bearer token) to change sensor data.")
     if dataset_id is None:
         if ctx.actor.is_admin and has_permission(ctx.actor, "resource.load"):
             return

@@ -370,6 +370,7 @@ def recompute_rollups(conn: sa.Connection, stream_id: int, hours: set[dt.datetim
 
 
 def _after_insert(conn: sa.Connection, stream: Stream, rows: list[dict[str, Any]], ids: list[int]) -> None:
+    """Rollups, extents and the latest value; the catalog learns when the dataset got new data."""
     if not stream.multi:
         buckets: dict[dt.datetime, list[float]] = defaultdict(list)
         for row in rows:

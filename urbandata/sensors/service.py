@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from urbandata.auth.actor import RequestContext
 from urbandata.auth.guard import guarded, mark_checked
+from urbandata.catalog import service as catalog
 from urbandata.errors import InvalidInput, NotFound, NotImplementedFeature, Unauthorized, UrbanDataError
 from urbandata.sensors import access, reads, writes
 from urbandata.sensors import observations as obs
@@ -429,6 +430,9 @@ def create_observations(
         good = [p for p in parsed if isinstance(p, obs.NewObservation)]
         sink: list[dict[str, Any]] = []
         outcome = iter(obs.insert_observations(conn, stream, good, sink=sink) if good else [])
+        if sink and stream.dataset_id is not None:
+            latest = max(r["phenomenon_time_end"] or r["phenomenon_time"] for r in sink)
+            catalog.data_arrived(stores, conn, stream.dataset_id, latest)
         results: list[str | UrbanDataError] = []
         for p in parsed:
             if isinstance(p, UrbanDataError):

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from urbandata.auth.actor import RequestContext
+from urbandata.catalog import service as catalog
 from urbandata.db import tables as t
 from urbandata.errors import InvalidInput, NotFound
 from urbandata.sensors import access
@@ -370,6 +371,8 @@ def _create_observation(unit: Unit, body: dict[str, Any], parent: tuple[Relation
     (outcome,) = obs.insert_observations(unit.conn, stream, [new])
     if isinstance(outcome, Exception):
         raise outcome
+    if stream.dataset_id is not None:
+        catalog.data_arrived(unit.stores, unit.conn, stream.dataset_id, new.phenomenon_time_end or new.phenomenon_time)
     unit.created.append(("Observations", outcome))
     return outcome
 

@@ -16,7 +16,9 @@ from urbandata.catalog.models import Resource, SearchResult
 from urbandata.errors import InvalidInput
 from urbandata.portal.quality import quality_badge, stale_datasets
 from urbandata.portal.rendering import STATIC, page_url, query_url, render
-from urbandata.portal.routes import charts, info, maps, organizations
+from urbandata.portal.routes import charts, info, maps, organizations, sensors
+from urbandata.portal.sensor_view import sensor_section
+from urbandata.sensors.overview import sensor_figures
 from urbandata.webdeps import ContextDep, StoresDep
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +26,7 @@ router.include_router(organizations.router)
 router.include_router(info.router)
 router.include_router(charts.router)
 router.include_router(maps.router)
+router.include_router(sensors.router)  # the sensor chart images
 # the portal's own CSS and JS, mounted by app.py under /static (no CDN, DESIGN rule 5)
 STATIC_FILES = StaticFiles(directory=STATIC)
 
@@ -92,6 +95,7 @@ def start(request: Request, ctx: ContextDep, stores: StoresDep) -> HTMLResponse:
         newest=newest,
         updated=updated,
         figures=service.catalog_figures(ctx, stores),
+        sensor_figures=sensor_figures(ctx, stores),  # visible Things, Datastreams, observations
         orgs=[o for o in service.list_orgs(ctx, stores) if o.dataset_count],
         stale=stale_datasets(ctx, stores),  # overdue datasets the visitor may see (portal/quality.py)
     )
@@ -163,6 +167,7 @@ def dataset(
     start: Annotated[int, Query(ge=1)] = 1,
     column: Annotated[str | None, Query(max_length=200)] = None,
     value: Annotated[str | None, Query(max_length=500)] = None,
+    datastream: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     ds = service.get_dataset(ctx, stores, slug)
     loaded = [r for r in ds.resources if r.current_version is not None]
@@ -211,11 +216,13 @@ def dataset(
         }
     visible = table.fields if table is not None else []
     chart = charts.chart_section(request, ctx, stores, slug, shown, visible)
+    sensor = sensor_section(request, ctx, stores, slug, ds.access_level, datastream)  # portal/sensor_view.py
     return render(
         request,
         "dataset.html",
-        status=chart.pop("chart_status"),
+        status=max(chart.pop("chart_status"), sensor.pop("sensors_status")),
         **chart,
+        **sensor,
         **maps.map_section(request, ctx, stores, slug, shown, visible),
         **quality_badge(ctx, stores, slug),
         ds=ds,
