@@ -96,3 +96,29 @@ def test_datastream_extent_follows_out_of_order_and_deleted_observations(
     assert client.get(f"{STA}/Datastreams({ds})/phenomenonTime").json() == {
         "phenomenonTime": "2026-11-02T06:00:00Z/2026-11-02T10:00:00Z"
     }
+
+
+def test_new_observations_keep_a_sensor_dataset_fresh(client: TestClient, sensor_world: dict[str, str]) -> None:
+    import datetime as dt
+
+    h = bearer(sensor_world["steward"])
+    assert client.patch("/api/v1/datasets/luft", json={"frequency": "DAILY"}, headers=h).status_code == 200
+    _, ds = create_station(client, sensor_world["steward"])
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).replace(microsecond=0)
+    t = at.isoformat().replace("+00:00", "Z")
+    assert (
+        client.post(
+            f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": t, "result": 1}, headers=h
+        ).status_code
+        == 201
+    )
+    quality = client.get("/api/v1/datasets/luft/quality").json()
+    assert quality["freshness"] == "overdue" and quality["last_update"].startswith(at.isoformat()[:19])
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    assert (
+        client.post(
+            f"{STA}/Datastreams({ds})/Observations", json={"phenomenonTime": now, "result": 2}, headers=h
+        ).status_code
+        == 201
+    )
+    assert client.get("/api/v1/datasets/luft/quality").json()["freshness"] == "fresh"
