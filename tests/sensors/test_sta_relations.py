@@ -122,3 +122,18 @@ def test_new_observations_keep_a_sensor_dataset_fresh(client: TestClient, sensor
         == 201
     )
     assert client.get("/api/v1/datasets/luft/quality").json()["freshness"] == "fresh"
+
+
+def test_sensor_dataset_lists_its_services_in_the_catalog_and_dcat(
+    client: TestClient, sensor_world: dict[str, str]
+) -> None:
+    h = bearer(sensor_world["steward"])
+    tid, _ = create_station(client, sensor_world["steward"])
+    r = client.patch(f"{STA}/Things({tid})", json={"properties": {"district": "Mitte"}}, headers=h)
+    assert r.json()["properties"] == {"district": "Mitte", "dataset": "luft"}
+    kinds = {s["kind"]: s for s in client.get("/api/v1/datasets/luft").json()["services"]}
+    assert set(kinds) == {"sensorthings", "observations-csv", "observations-parquet"}
+    listed = client.get(kinds["sensorthings"]["url"]).json()["value"]  # the service URL works as given
+    assert [t["@iot.id"] for t in listed] == [tid] and "Datastreams" in listed[0]
+    ttl = client.get("/api/v1/dcat/datasets/luft?format=ttl").text
+    assert "sensorthings/1.1" in ttl and "observations?format=csv" in ttl

@@ -25,7 +25,7 @@ from urbandata.auth.actor import RequestContext
 from urbandata.auth.guard import guarded
 from urbandata.catalog import service
 from urbandata.catalog.exports import FORMATS, LAT_NAMES, LON_NAMES
-from urbandata.catalog.models import Dataset, Resource, Version
+from urbandata.catalog.models import DataService, Dataset, Resource, Version
 from urbandata.catalog.profile import load_profile
 from urbandata.errors import InvalidInput
 from urbandata.stores import Stores
@@ -176,6 +176,34 @@ class _Builder:
             activity = self._provenance(ds, res, current) if current is not None else None
             for fmt in export_formats(res):
                 g.add((node, DCAT.distribution, self._distribution(ds, res, fmt, current, activity)))
+        for svc in ds.services:
+            g.add((node, DCAT.distribution, self._service_distribution(ds, svc)))
+        return node
+
+    def _service_distribution(self, ds: Dataset, svc: DataService) -> URIRef:
+        """A live access point (e.g. the SensorThings API) as a distribution with its data service."""
+        g = self.graph
+        node = self.uri(f"/datasets/{ds.slug}#{svc.kind}")
+        url = URIRef(svc.url) if svc.url.startswith(("http://", "https://")) else self.uri(svc.url.replace(" ", "%20"))
+        g.add((node, RDF.type, DCAT.Distribution))
+        g.add((node, DCTERMS.title, _de(svc.title)))
+        g.add((node, DCAT.accessURL, url))
+        g.add((node, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{svc.media_type}")))
+        lic = self.vocab_uri("licenses", ds.license)
+        if lic is not None:
+            g.add((node, DCTERMS.license, lic))
+        if svc.conforms_to:
+            standard = URIRef(svc.conforms_to)
+            g.add((node, DCTERMS.conformsTo, standard))
+            g.add((standard, RDF.type, DCTERMS.Standard))
+            api = BNode()
+            g.add((node, DCAT.accessService, api))
+            g.add((api, RDF.type, DCAT.DataService))
+            g.add((api, DCTERMS.title, _de(svc.title)))
+            g.add((api, DCAT.endpointURL, url))
+            g.add((api, DCTERMS.conformsTo, standard))
+        else:
+            g.add((node, DCAT.downloadURL, url))
         return node
 
     def _contact(self, node: URIRef, meta: dict[str, Any]) -> None:

@@ -110,6 +110,16 @@ class DatasetSummary(BaseModel):
     modified: dt.datetime | None = None
 
 
+class DataService(BaseModel):
+    """A live access point to a dataset's data besides its tables (e.g. the SensorThings API)."""
+
+    kind: str
+    title: str
+    url: str  # absolute, or a path on this platform
+    media_type: str
+    conforms_to: str | None = None
+
+
 class Dataset(DatasetSummary):
     license_name: str
     license_url: str | None
@@ -119,6 +129,7 @@ class Dataset(DatasetSummary):
     issued: dt.datetime | None = None
     created_at: dt.datetime
     resources: list[Resource] = []
+    services: list[DataService] = []
 
 
 class FacetValue(BaseModel):

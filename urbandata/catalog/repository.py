@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from urbandata.auth.policy import Scope
 from urbandata.db.tables import (
     dataset_keywords,
+    dataset_services,
     dataset_themes,
     datasets,
     organizations,
@@ -509,3 +510,25 @@ def resources_with_retention(conn: sa.Connection) -> list[tuple[str, str, str]]:
         .order_by(datasets.c.slug, resources.c.name)
     )
     return [(r.org, r.slug, r.name) for r in conn.execute(q)]
+
+
+# --- data services -------------------------------------------------------------------------------
+
+
+def list_services(conn: sa.Connection, ds_id: int) -> Sequence[Row]:
+    return conn.execute(
+        sa.select(dataset_services).where(dataset_services.c.dataset_id == ds_id).order_by(dataset_services.c.id)
+    ).all()
+
+
+def put_service(conn: sa.Connection, ds_id: int, values: dict[str, Any]) -> None:
+    """Insert or update the dataset's service of this kind."""
+    found = conn.execute(
+        sa.select(dataset_services).where(
+            dataset_services.c.dataset_id == ds_id, dataset_services.c.kind == values["kind"]
+        )
+    ).first()
+    if found is None:
+        conn.execute(dataset_services.insert().values(dataset_id=ds_id, **values))
+    elif any(found._mapping[k] != v for k, v in values.items()):
+        conn.execute(dataset_services.update().where(dataset_services.c.id == found.id).values(**values))

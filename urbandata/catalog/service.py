@@ -23,6 +23,7 @@ from urbandata.auth.policy import can_read_dataset, readable_scope, require_perm
 from urbandata.catalog import repository as repo
 from urbandata.catalog.models import (
     CatalogFigures,
+    DataService,
     Dataset,
     DatasetSummary,
     FacetValue,
@@ -194,6 +195,7 @@ def get_dataset(ctx: RequestContext, stores: Stores, slug: str) -> Dataset:
         row = _visible_dataset_row(ctx, conn, slug)
         kw, th, fm = repo.tags(conn, [row.id])
         res_rows = repo.list_resources(conn, row.id)
+        services = repo.list_services(conn, row.id)
     profile = load_profile()
     lic = profile.license(row.license_id)
     publisher = row.meta.get("publisher") or row.org_name
@@ -207,6 +209,7 @@ def get_dataset(ctx: RequestContext, stores: Stores, slug: str) -> Dataset:
         issued=row.issued,
         created_at=row.created_at,
         resources=[_resource(r) for r in res_rows],
+        services=[DataService(**dict(s._mapping)) for s in services],
     )
 
 
@@ -644,3 +647,9 @@ def data_arrived(stores: Stores, conn: sa.Connection, dataset_id: int, at: dt.da
         return
     repo.data_arrived(conn, dataset_id, min(at, dt.datetime.now(dt.UTC)))
     seen[dataset_id] = at
+
+
+def register_data_service(conn: sa.Connection, dataset_id: int, service: DataService) -> None:
+    """Another domain offers the dataset's data through a live service (e.g. the SensorThings API),
+    in `conn`'s transaction; idempotent per kind. The caller has checked the write permission."""
+    repo.put_service(conn, dataset_id, service.model_dump())

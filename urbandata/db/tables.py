@@ -473,3 +473,19 @@ periodic_jobs = sa.Table(  # periodic maintenance hooks of the scheduler: when e
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# --- data services of datasets (migration 0007) ---------------------------------------------------
+
+dataset_services = sa.Table(
+    "dataset_services",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("url", sa.String(1000), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("conforms_to", sa.String(300)),
+    sa.UniqueConstraint("dataset_id", "kind", name="uq_dataset_service_kind"),
+)

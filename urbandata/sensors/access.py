@@ -61,7 +61,7 @@ def require_write(ctx: RequestContext, stores: Stores, dataset_id: int | None) -
     require_permission(ctx.actor, "resource.load", ref.organization, ref.slug)
 
 
-def thing_dataset(ctx: RequestContext, stores: Stores, properties: Any) -> int:
+def thing_dataset(ctx: RequestContext, stores: Stores, properties: Any) -> catalog.DatasetRef:
     """The catalog dataset a new Thing belongs to: `properties.dataset` (a slug), or, when the actor
     loads data for exactly one organisation, that organisation's sensor dataset (created on demand)."""
     slug = properties.get("dataset") if isinstance(properties, dict) else None
@@ -70,7 +70,7 @@ def thing_dataset(ctx: RequestContext, stores: Stores, properties: Any) -> int:
             raise InvalidInput("properties.dataset must be a dataset slug", code="invalid_dataset", parameter="dataset")
         ref = catalog.dataset_ref(ctx, stores, slug=slug)
         require_write(ctx, stores, ref.id)
-        return ref.id
+        return ref
     orgs = [org for org, _ in ctx.actor.org_roles if has_permission(ctx.actor, "resource.load", org)]
     if len(orgs) != 1:
         raise InvalidInput(
@@ -78,4 +78,4 @@ def thing_dataset(ctx: RequestContext, stores: Stores, properties: Any) -> int:
             code="dataset_required",
             parameter="properties.dataset",
         )
-    return catalog.ensure_sensor_dataset(ctx, stores, orgs[0]).id
+    return catalog.ensure_sensor_dataset(ctx, stores, orgs[0])

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog import service as catalog
+from urbandata.catalog.models import DataService
 from urbandata.db import tables as t
 from urbandata.errors import InvalidInput, NotFound
 from urbandata.sensors import access
@@ -229,7 +230,11 @@ def create(
             )
     dataset_id: int | None
     if entity.name == "Things":
-        dataset_id = access.thing_dataset(unit.ctx, unit.stores, values.get("properties"))
+        ref = access.thing_dataset(unit.ctx, unit.stores, values.get("properties"))
+        dataset_id = ref.id
+        # the Thing names its dataset, so clients can filter: Things?$filter=properties/dataset eq 'slug'
+        values["properties"] = {**(values.get("properties") or {}), "dataset": ref.slug}
+        announce_services(unit, ref)
     elif "thing_id" in links:
         dataset_id = _row(conn, ENTITY_SETS["Things"], links["thing_id"]).dataset_id
     elif entity.name in ("Sensors", "ObservedProperties"):
@@ -277,6 +282,37 @@ def _source_of(rel: Relation) -> str:
         if any(r is rel for r in e.relations):
             return e.name
     raise ValueError(rel.name)
+
+
+STA_STANDARD = "http://www.opengis.net/doc/is/sensorthings/1.1"
+
+
+def announce_services(unit: Unit, ref: catalog.DatasetRef) -> None:
+    """The catalog lists how to reach a sensor dataset's data: the SensorThings API and downloads."""
+    quoted = ref.slug.replace("'", "''")
+    services = [
+        DataService(
+            kind="sensorthings",
+            title="SensorThings API 1.1 (Things dieses Datensatzes)",
+            url=f"/sta/v1.1/Things?$filter=properties/dataset eq '{quoted}'&$expand=Datastreams",
+            media_type="application/json",
+            conforms_to=STA_STANDARD,
+        ),
+        DataService(
+            kind="observations-csv",
+            title="Messwerte (CSV)",
+            url=f"/api/v1/datasets/{ref.slug}/observations?format=csv",
+            media_type="text/csv",
+        ),
+        DataService(
+            kind="observations-parquet",
+            title="Messwerte (Parquet)",
+            url=f"/api/v1/datasets/{ref.slug}/observations?format=parquet",
+            media_type="application/vnd.apache.parquet",
+        ),
+    ]
+    for service in services:
+        catalog.register_data_service(unit.conn, ref.id, service)
 
 
 def _reverse(entity: EntitySet, rel: Relation) -> Relation | None:
@@ -417,9 +453,14 @@ def patch(unit: Unit, entity: EntitySet, entity_id: int, body: Any) -> None:
                 _link_many(unit, rel, entity_id, link, parent_entity=entity)
         changed.append(rel.name)
     if entity.name == "Things" and isinstance(values.get("properties"), dict):
-        new_ds = values["properties"].get("dataset")
-        if new_ds is not None:
-            values["dataset_id"] = access.thing_dataset(unit.ctx, unit.stores, values["properties"])
+        if values["properties"].get("dataset") is not None:
+            ref = access.thing_dataset(unit.ctx, unit.stores, values["properties"])
+            if ref.id != row.dataset_id:
+                values["dataset_id"] = ref.id
+                announce_services(unit, ref)
+        else:  # new properties without the dataset key keep naming the Thing's dataset
+            current = catalog.dataset_ref(unit.ctx, unit.stores, id=row.dataset_id)
+            values["properties"] = {**values["properties"], "dataset": current.slug}
     if values:
         conn.execute(entity.table.update().where(entity.table.c.id == entity_id).values(**values))
     if "dataset_id" in values and entity.name == "Things":

@@ -17,6 +17,7 @@ from urbandata.portal.forms import PostedDep, field_message, to_login
 from urbandata.portal.i18n import N_
 from urbandata.portal.metadata_form import form_fields, submitted
 from urbandata.portal.rendering import choose_language, render, translate
+from urbandata.portal.routes.workspace_inbox import unread_count
 from urbandata.stores import Stores
 from urbandata.webdeps import ContextDep, StoresDep
 
@@ -38,6 +39,7 @@ def index(
         request,
         "workspace/index.html",
         title=_t(request, N_("Arbeitsbereich")),
+        unread=unread_count(ctx, stores),  # the inbox link's count (portal/routes/workspace_inbox.py)
         result=result,
         orgs=ctx.actor.org_roles,
         page=page,
