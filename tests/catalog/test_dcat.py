@@ -206,3 +206,15 @@ def test_dcat_endpoints(client: TestClient, catalog: None) -> None:
     assert client.get("/api/v1/dcat/datasets/gibtsnicht").status_code == 404
     r = client.get("/api/v1/dcat/catalog?format=pdf")
     assert r.status_code == 400 and r.json()["error"]["details"]["parameter"] == "format"
+
+
+def test_sensor_dataset_services_are_valid_dcat(admin: RequestContext, stores: Stores, catalog: None) -> None:
+    from tests.sensors.conftest import station
+    from urbandata.sensors import service as sta
+
+    sta.post(admin, stores, "Things", station(dataset="luft"), base_url=BASE + "/sta/v1.1")
+    graph = dcat.dataset_graph(admin, stores, "luft", BASE)
+    assert shacl_results(graph) == []
+    services = list(graph.subjects(RDF.type, DCAT.DataService))
+    assert len(services) == 1
+    assert (services[0], DCTERMS.conformsTo, URIRef("http://www.opengis.net/doc/is/sensorthings/1.1")) in graph

@@ -202,6 +202,16 @@ class _Builder:
             g.add((api, DCTERMS.title, _de(svc.title)))
             g.add((api, DCAT.endpointURL, url))
             g.add((api, DCTERMS.conformsTo, standard))
+            g.add(
+                (
+                    api,
+                    DCTERMS.publisher,
+                    self.publisher(ds.organization, ds.meta.get("publisher") or ds.organization_name),
+                )
+            )
+            lic = self.vocab_uri("licenses", ds.license)
+            if lic is not None:
+                g.add((api, DCTERMS.license, lic))
         else:
             g.add((node, DCAT.downloadURL, url))
         return node

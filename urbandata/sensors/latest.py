@@ -4,6 +4,7 @@ an urbandata extension of the SensorThings API. One indexed join over
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,8 +16,7 @@ from urbandata.db import tables as t
 from urbandata.errors import InvalidInput
 from urbandata.sensors.access import visible_clause
 from urbandata.sensors.model import ENTITY_SETS
-from urbandata.sensors.serialize import self_link
-from urbandata.sensors.values import format_time_object, join_result
+from urbandata.sensors.values import format_instant, format_time_object, join_result
 from urbandata.stores import Stores
 
 MAX_THINGS = 5_000
@@ -70,11 +70,12 @@ def latest_observations(
     if dataset:
         ref = catalog.dataset_ref(ctx, stores, slug=dataset)  # NotFound for an invisible dataset, too
         conds.append(sa.or_(th.c.dataset_id == ref.id, d.c.dataset_id == ref.id))
+    as_text = sa.Text()  # JSON columns read as text and parsed here: each unit once, results only when needed
     stmt = (
         sa.select(
             d.c.id,
             d.c.name,
-            d.c.unit_of_measurement,
+            sa.type_coerce(d.c.unit_of_measurement, as_text).label("unit"),
             th.c.id.label("thing_id"),
             th.c.name.label("thing_name"),
             o.c.id.label("obs_id"),
@@ -82,30 +83,42 @@ def latest_observations(
             o.c.phenomenon_time_end,
             o.c.result_time,
             o.c.result_number,
-            o.c.result_json,
+            sa.type_coerce(o.c.result_json, as_text).label("result_json"),
         )
         .select_from(d.join(th, th.c.id == d.c.thing_id).outerjoin(o, o.c.id == d.c.latest_observation_id))
         .where(*conds)
         .order_by(th.c.id, d.c.id)
     )
-    obs_entity = ENTITY_SETS["Observations"]
     with stores.engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    value = [
-        {
-            "Thing@iot.id": r.thing_id,
-            "Thing@iot.selfLink": self_link(base_url, thing_entity, r.thing_id),
-            "thingName": r.thing_name,
-            "Datastream@iot.id": r.id,
-            "Datastream@iot.selfLink": self_link(base_url, ds_entity, r.id),
-            "datastreamName": r.name,
-            "unitOfMeasurement": r.unit_of_measurement,
-            "Observation@iot.id": r.obs_id,
-            "Observation@iot.selfLink": self_link(base_url, obs_entity, r.obs_id) if r.obs_id is not None else None,
-            "phenomenonTime": format_time_object(r.phenomenon_time, r.phenomenon_time_end),
-            "resultTime": format_time_object(r.result_time, None),
-            "result": join_result(r.result_number, r.result_json) if r.obs_id is not None else None,
-        }
-        for r in rows
-    ]
+    units: dict[str | None, Any] = {}
+    value = []
+    for ds_id, ds_name, unit, thing_id, thing_name, obs_id, start, end, result_time, number, other in rows:
+        if unit not in units:
+            units[unit] = _json(unit)
+        result = None
+        if obs_id is not None:
+            result = join_result(number, _json(other) if number is None else None)
+        value.append(
+            {
+                "Thing@iot.id": thing_id,
+                "Thing@iot.selfLink": f"{base_url}/Things({thing_id})",
+                "thingName": thing_name,
+                "Datastream@iot.id": ds_id,
+                "Datastream@iot.selfLink": f"{base_url}/Datastreams({ds_id})",
+                "datastreamName": ds_name,
+                "unitOfMeasurement": units[unit],
+                "Observation@iot.id": obs_id,
+                "Observation@iot.selfLink": f"{base_url}/Observations({obs_id})" if obs_id is not None else None,
+                "phenomenonTime": format_time_object(start, end) if start is not None else None,
+                "resultTime": format_instant(result_time) if result_time is not None else None,
+                "result": result,
+            }
+        )
     return {"@iot.count": len(value), "value": value}
+
+
+def _json(text: Any) -> Any:
+    if text is None:
+        return None
+    return json.loads(text) if isinstance(text, str) else text  # PostgreSQL's driver may parse JSON itself

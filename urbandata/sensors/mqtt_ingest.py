@@ -225,6 +225,7 @@ class Ingestor:
         log.warning("mqtt observation rejected", reason=reason, topic=topic, error=message)
 
     def _write_batch(self, batch: list[tuple[str, bytes]]) -> None:
+        self.metrics.batches.inc()
         decoded: list[tuple[Target, Any]] = []
         for topic, payload in batch:
             target = parse_create_topic(self.prefix, topic)

@@ -26,6 +26,9 @@ class MqttMetrics:
             "MQTT messages dropped because the buffer was full while the database was unavailable.",
             registry=r,
         )
+        self.batches = Counter(
+            "urbandata_mqtt_batches", "Write batches (received messages written together).", registry=r
+        )
         self.write_retries = Counter(
             "urbandata_mqtt_write_retries", "Writes retried because the database was unavailable.", registry=r
         )
