@@ -49,6 +49,20 @@ ORIGIN = "urbandata-origin"
 SESSION_EXPIRY_SECONDS = 3600  # with a fixed client id the broker keeps QoS 1 messages this long while we are away
 
 
+class _OriginProperties(Properties):
+    """PUBLISH properties naming the sending platform process, packed once: paho packs properties
+    on every publish, which costs more than the publish itself."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        self.UserProperty = (ORIGIN, client_id)
+        object.__setattr__(self, "_packed", super().pack())  # type: ignore[no-untyped-call]
+
+    def pack(self) -> bytes:
+        packed: bytes = object.__getattribute__(self, "_packed")
+        return packed
+
+
 def sta_base_url(settings: Settings) -> str:
     """The absolute SensorThings service root outside a request (selfLinks in MQTT-created entities)."""
     return (settings.public_url or "http://localhost:8000").rstrip("/") + "/sta/v1.1"
@@ -140,8 +154,7 @@ class MqttBridge:
         self.persistent = settings.mqtt_client_id is not None
         self.client_id = settings.mqtt_client_id or f"urbandata-{uuid.uuid4().hex[:12]}"
         self.client = self._make_client(reconnect_delay)
-        self._origin = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        self._origin.UserProperty = (ORIGIN, self.client_id)
+        self._origin = _OriginProperties(self.client_id)
 
     def _make_client(self, reconnect_delay: tuple[int, int]) -> mqtt.Client:
         client = mqtt.Client(

@@ -69,8 +69,14 @@ def geo_schema(stores: Stores) -> str | None:
                             with stores.engine.begin() as c2:
                                 c2.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public"))
                             found = "public"
-                        except sa.exc.DBAPIError:
-                            found = None
+                        except sa.exc.DBAPIError:  # no right to create it, or another process just did
+                            with stores.engine.connect() as c3:
+                                found = c3.execute(
+                                    sa.text(
+                                        "SELECT extnamespace::regnamespace::text FROM pg_extension"
+                                        " WHERE extname = 'postgis'"
+                                    )
+                                ).scalar()
         stores.caches[key] = found
     value = stores.caches[key]
     return value if isinstance(value, str) else None
