@@ -79,7 +79,7 @@ STEP = dt.timedelta(seconds=10)
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 SKIP = 100_000
 TARGETS = {"data_array_per_s": 50_000, "mqtt_per_s": 10_000, "aggregation_ms": 50.0, "latest_ms": 50.0}
-console = Console()
+console = Console(width=180)
 
 
 # --- setup ----------------------------------------------------------------------------------------
@@ -469,8 +469,8 @@ class RawQueries:
 
     def keyset_page(self, stream: int, after_time: Any, after_id: int, top: int) -> list[Any]:
         sql = (
-            "SELECT * FROM sta_observations WHERE datastream_id = :s AND (phenomenon_time > :t OR "
-            f"(phenomenon_time = :t AND id > :i)) ORDER BY phenomenon_time, id LIMIT {top}"
+            "SELECT * FROM sta_observations WHERE datastream_id = :s AND (phenomenon_time, id) > (:t, :i) "
+            f"ORDER BY phenomenon_time, id LIMIT {top}"
         )
         with self.engine.connect() as conn:
             return conn.execute(sa.text(sql), {"s": stream, "t": after_time, "i": after_id}).all()
@@ -640,9 +640,11 @@ def main() -> None:
         # 5. MQTT
         if mqtt_reachable(args.mqtt_url):
             m = run_mqtt(settings, ids["Ingest MQTT"], args.mqtt_obs, args.mqtt_url)
+            report["mqtt"] = m
             results.append(
                 {
-                    "measure": f"create via MQTT (QoS 1, {m['created']:,} of {m['published']:,})",
+                    "measure": f"create via MQTT (QoS {m.get('qos', 1)}: {m['published']:,} published, "
+                    f"{m.get('received', '?'):,} received, {m['created']:,} created)",
                     "ours_per_s": m["per_second"],
                     "raw_per_s": round(raw_rate),
                     "ratio": round(raw_rate / m["per_second"], 1) if m["per_second"] else None,

@@ -32,6 +32,7 @@ from urbandata.api.routes import (
 )
 from urbandata.api.routes import imports as import_routes
 from urbandata.api.routes import workspace as workspace_api
+from urbandata.api.routes.sensor_figures import router as sensor_figures_router
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog.history import prune_all
 from urbandata.config import Settings
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None) -
     app.include_router(notifications.router)
     app.include_router(dcat.router)
     app.include_router(docs.router)
+    app.include_router(sensor_figures_router)  # /api/v1/figures/sensors (start page twin)
     app.include_router(sta_ext.router)  # SensorThings extensions, observation downloads
     app.include_router(sta.router)  # SensorThings API 1.1 (after its extensions)
     app.include_router(workspace_api.router)

@@ -121,7 +121,7 @@ def test_bad_datastream_choice_is_400_with_a_notice_and_never_shows_another_data
         assert page.status_code == 400, bad
         assert "Diese Messreihe gehört nicht zu diesem Datensatz" in page.text
         assert "Geheime Messstelle" not in page.text
-        assert f'/sensors/{ids["stream"]}/chart.svg' in page.text  # falls back to the first one
+        assert f"/sensors/{ids['stream']}/chart.svg" in page.text  # falls back to the first one
     # an image of a Datastream through another dataset's address: 404
     assert client.get(f"/datasets/luft/sensors/{ids['internal_stream']}/chart.svg").status_code == 404
 
@@ -137,6 +137,8 @@ def test_internal_sensors_are_invisible_to_anonymous_visitors_and_visible_to_sta
     assert re.search(r'id="figure-things">2<', start.text)
     assert re.search(r'id="figure-datastreams">2<', start.text)
     assert re.search(r'id="figure-observations">4<', start.text)  # 3 + 1, not the internal 2
+    twin = client.get("/api/v1/figures/sensors").json()  # the JSON twin answers the same
+    assert twin == {"things": 2, "datastreams": 2, "observations": 4}
 
     sign_in(client, "stewardin")
     staff = client.get("/datasets/luft-intern")

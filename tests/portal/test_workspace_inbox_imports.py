@@ -32,9 +32,7 @@ PAGE = "/workspace/datasets/einwohner/resources/stadtteile/imports"
 def site(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[TestClient, Stores, RequestContext]]:
-    settings = make_settings(
-        backend, tmp_path, request, secure_cookies=False, anonymous_rate_limit=0, scheduler=False
-    )
+    settings = make_settings(backend, tmp_path, request, secure_cookies=False, anonymous_rate_limit=0, scheduler=False)
     stores = Stores.open(settings)
     system = RequestContext(actor=Actor.system(), settings=settings)
     for slug, name in (("statistik", "Referat Statistik"), ("verkehr", "Referat Verkehr")):
@@ -58,8 +56,15 @@ def test_inbox_shows_only_own_notifications_and_marks_them_read(
     site: tuple[TestClient, Stores, RequestContext],
 ) -> None:
     client, stores, system = site
-    notify.notify_org(system, stores, "statistik", kind="freshness", subject="Einwohner ist überfällig",
-                      body="Bitte **aktualisieren**.", dataset_slug="einwohner")
+    notify.notify_org(
+        system,
+        stores,
+        "statistik",
+        kind="freshness",
+        subject="Einwohner ist überfällig",
+        body="Bitte **aktualisieren**.",
+        dataset_slug="einwohner",
+    )
     notify.notify_org(system, stores, "statistik", kind="import", subject="Import fehlgeschlagen", body="")
     notify.notify_org(system, stores, "verkehr", kind="freshness", subject="Ampeln sind überfällig", body="x")
 
@@ -119,7 +124,7 @@ def test_imports_page_creates_with_inline_errors_runs_now_and_shows_history(
     page = client.get(PAGE)
     assert page.status_code == 200 and "Für diese Tabelle ist noch kein Import eingerichtet." in page.text
 
-    good = {"source_type": "url", "url": source.url("/einwohner.csv"), "timeout_seconds": "30", "retries": "1"}
+    good = {"source_type": "url", "url": source.url("/einwohner.csv"), "timeout_seconds": "30", "retries": "0"}
     bad_cron = post(client, PAGE, {**good, "schedule": "jeden Morgen"})
     assert bad_cron.status_code == 400
     assert 'id="err-schedule"' in bad_cron.text and "fünf Feldern" in bad_cron.text
@@ -135,7 +140,7 @@ def test_imports_page_creates_with_inline_errors_runs_now_and_shows_history(
     page = client.get(created.headers["location"])
     assert "Der Import wurde angelegt." in page.text
     (imp,) = imports.list_imports(system, stores, "einwohner", "stadtteile")
-    assert (imp.schedule, imp.timeout_seconds, imp.retries) == ("0 6 * * 1-5", 30, 1)
+    assert (imp.schedule, imp.timeout_seconds, imp.retries) == ("0 6 * * 1-5", 30, 0)
     table = page.text[page.text.index('id="imports-table"') :]
     assert "<code>0 6 * * 1-5</code>" in table and "noch nie gelaufen" in table
     assert source.url("/einwohner.csv") in table

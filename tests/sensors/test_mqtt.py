@@ -334,3 +334,38 @@ def test_app_advertises_mqtt_and_exposes_metrics(settings: Settings, stores: Sto
         text = client.get("/metrics").text
         assert "urbandata_mqtt_connected 1.0" in text
         assert "urbandata_mqtt_received_total" in text
+
+
+def test_two_platform_processes_share_the_work_and_ignore_each_others_notifications(
+    settings: Settings, world: dict[str, Station], admin: RequestContext, sender: Sender, prefix: str
+) -> None:
+    shared = settings.model_copy(update={"mqtt_shared_group": "urbandata"})
+    one, other = Stores.open(shared), Stores.open(shared)  # two processes' stores on one database
+    bridges = [MqttBridge(shared, s).start() for s in (one, other)]
+    try:
+        assert all(b.wait_connected(10) for b in bridges)
+        st = world["public"]
+        for minute in range(10):
+            sender.send(
+                f"{prefix}Datastreams({st.no2})/Observations",
+                {"phenomenonTime": f"2024-05-01T10:{minute:02d}:00Z", "result": 1.0},
+            )
+
+        def total(name: str) -> float:
+            return sum(b.metrics.sample(name) for b in bridges)
+
+        # each message went to one process only; the notifications each process published about the
+        # observations it created were not taken as new observations by the other one
+        assert wait_until(lambda: total("urbandata_mqtt_created_total") == 10)
+        assert wait_until(lambda: total("urbandata_mqtt_published_total") == 30)
+        assert all(b.wait_idle(10) for b in bridges)
+        assert total("urbandata_mqtt_received_total") == 10
+        assert (
+            sum(b.metrics.sample("urbandata_mqtt_rejected_total", reason="duplicate_observation") for b in bridges) == 0
+        )
+        assert len(_observations(admin, one, f"Datastreams({st.no2})/Observations")) == 10
+    finally:
+        for b in bridges:
+            b.stop()
+        one.close()
+        other.close()

@@ -127,22 +127,21 @@ def data_arrived(conn: sa.Connection, ds_id: int, at: dt.datetime) -> None:
 _DATASET_COLS: list[Any] = [datasets, organizations.c.slug.label("org_slug"), organizations.c.name.label("org_name")]
 
 
-def get_dataset(conn: sa.Connection, slug: str) -> Row | None:
+def _dataset_where(conn: sa.Connection, condition: sa.ColumnElement[bool]) -> Row | None:
     q = (
         sa.select(*_DATASET_COLS)
         .select_from(datasets.join(organizations, organizations.c.id == datasets.c.org_id))
-        .where(datasets.c.slug == slug)
+        .where(condition)
     )
     return conn.execute(q).first()
+
+
+def get_dataset(conn: sa.Connection, slug: str) -> Row | None:
+    return _dataset_where(conn, datasets.c.slug == slug)
 
 
 def get_dataset_by_id(conn: sa.Connection, dataset_id: int) -> Row | None:
-    q = (
-        sa.select(*_DATASET_COLS)
-        .select_from(datasets.join(organizations, organizations.c.id == datasets.c.org_id))
-        .where(datasets.c.id == dataset_id)
-    )
-    return conn.execute(q).first()
+    return _dataset_where(conn, datasets.c.id == dataset_id)
 
 
 def visible_ids(visible: sa.ColumnElement[bool]) -> sa.Select[tuple[int]]:

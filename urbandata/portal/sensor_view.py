@@ -118,9 +118,7 @@ def sensor_section(
         "series": None,
     }
     if stream is not None:
-        series = hourly_series(
-            ctx, stores, stream, access_level, lang, now or dt.datetime.now(dt.UTC), site + STA_ROOT
-        )
+        series = hourly_series(ctx, stores, stream, access_level, lang, now or dt.datetime.now(dt.UTC), site + STA_ROOT)
         number = environment(lang).filters["num"]
         view.update(
             series=series,

@@ -75,7 +75,7 @@ def latest_observations(
         sa.select(
             d.c.id,
             d.c.name,
-            sa.type_coerce(d.c.unit_of_measurement, as_text).label("unit"),
+            sa.cast(d.c.unit_of_measurement, as_text).label("unit"),
             th.c.id.label("thing_id"),
             th.c.name.label("thing_name"),
             o.c.id.label("obs_id"),
@@ -83,7 +83,7 @@ def latest_observations(
             o.c.phenomenon_time_end,
             o.c.result_time,
             o.c.result_number,
-            sa.type_coerce(o.c.result_json, as_text).label("result_json"),
+            sa.cast(o.c.result_json, as_text).label("result_json"),
         )
         .select_from(d.join(th, th.c.id == d.c.thing_id).outerjoin(o, o.c.id == d.c.latest_observation_id))
         .where(*conds)

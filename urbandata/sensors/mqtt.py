@@ -187,15 +187,22 @@ class MqttBridge:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages, write what is buffered, publish what is queued, disconnect."""
+        self.client.unsubscribe(self._filters())
+        self.ingestor.stop(timeout)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self.publisher.stop(timeout)
         self.client.disconnect()
         self.client.loop_stop()
-        self.ingestor.stop(timeout)
         self.connected.clear()
         self.metrics.connected.set(0)
+
+    def _filters(self) -> list[str]:
+        group = self.settings.mqtt_shared_group
+        filters = subscriptions(self.prefix)
+        return [f"$share/{group}/{f}" for f in filters] if group else filters
 
     def wait_connected(self, timeout: float) -> bool:
         """Connected and subscribed to the create topics."""
@@ -214,10 +221,7 @@ class MqttBridge:
         # "no local" keeps our own notifications away; MQTT 5 forbids it on shared subscriptions,
         # where the origin user property (checked in _on_message) does the job instead
         options = SubscribeOptions(qos=1, noLocal=group is None)
-        filters = subscriptions(self.prefix)
-        if group:
-            filters = [f"$share/{group}/{f}" for f in filters]
-        client.subscribe([(topic, options) for topic in filters])
+        client.subscribe([(topic, options) for topic in self._filters()])
         self.metrics.connects.inc()
         self.metrics.connected.set(1)
         log.info("mqtt connected", broker=f"{self.host}:{self.port}", session_present=bool(flags.session_present))

@@ -132,6 +132,7 @@ class Ingestor:
         prefix: str = "v1.1/",
         capacity: int = 10000,
         batch_max: int = 5000,
+        linger: float = 0.002,
         backoff: Backoff | None = None,
     ) -> None:
         self._create_many = create_many
@@ -140,6 +141,7 @@ class Ingestor:
         self.prefix = prefix
         self.capacity = capacity
         self.batch_max = batch_max
+        self.linger = linger  # a small batch waits this long for more (fewer, larger transactions)
         self.backoff = backoff or Backoff()
         self._buffer: deque[tuple[str, bytes]] = deque()
         self._inflight = 0
@@ -208,6 +210,10 @@ class Ingestor:
                     self._cond.wait()
                 if not self._buffer:
                     return
+                small = len(self._buffer) < self.batch_max // 10 and not self._stopping
+            if small and self.linger > 0:
+                time.sleep(self.linger)  # outside the lock, without being woken by every new message
+            with self._cond:
                 n = min(len(self._buffer), self.batch_max)
                 batch = [self._buffer.popleft() for _ in range(n)]
                 self._inflight = n

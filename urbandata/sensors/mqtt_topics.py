@@ -3,6 +3,7 @@ topics a committed change is published on."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ def subscriptions(prefix: str) -> list[str]:
     return [f"{prefix}Observations", f"{prefix}+/Observations"]
 
 
+@functools.lru_cache(maxsize=8192)  # sensors publish to the same few topics over and over
 def parse_create_topic(prefix: str, topic: str) -> Target | None:
     """The create target of a topic, or None when the topic is not a create topic."""
     if not topic.startswith(prefix):
