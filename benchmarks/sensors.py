@@ -434,7 +434,10 @@ class RawQueries:
             return conn.execute(sa.text(sql), {"s": stream, "a": self._t(frm), "b": self._t(to)}).all()
 
     def rollup_avg(self, stream: int, frm: str, to: str) -> list[Any]:
-        sql = "SELECT hour, total / n FROM sta_rollups WHERE datastream_id = :s AND hour >= :a AND hour < :b ORDER BY hour"
+        sql = (
+            "SELECT hour, total / n FROM sta_rollups WHERE datastream_id = :s AND hour >= :a AND hour < :b "
+            "ORDER BY hour"
+        )
         with self.engine.connect() as conn:
             return conn.execute(sa.text(sql), {"s": stream, "a": self._t(frm), "b": self._t(to)}).all()
 
@@ -644,7 +647,7 @@ def main() -> None:
             results.append(
                 {
                     "measure": f"create via MQTT (QoS {m.get('qos', 1)}: {m['published']:,} published, "
-                    f"{m.get('received', '?'):,} received, {m['created']:,} created)",
+                    f"{m.get('received', 0):,} received, {m['created']:,} created)",
                     "ours_per_s": m["per_second"],
                     "raw_per_s": round(raw_rate),
                     "ratio": round(raw_rate / m["per_second"], 1) if m["per_second"] else None,

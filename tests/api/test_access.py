@@ -126,6 +126,8 @@ def _sta_paths(slug: str) -> list[str]:
         f"{sta}/Datastreams({ids['datastream']})/Aggregations?interval=day"
         "&from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&functions=avg,count",
         f"/api/v1/datasets/{slug}/observations?format=csv",
+        f"/api/v1/datasets/{slug}/observations?format=parquet&datastream={ids['datastream']}",
+        f"{sta}/LatestObservations?dataset={slug}",
         f"/datasets/{slug}?datastream={ids['datastream']}",  # the dataset page's sensor section and chart
         f"/datasets/{slug}/sensors/{ids['datastream']}/chart.svg",
     ]
