@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ import uvicorn
 
 from tests.portal.conftest import demo_stores
 from urbandata.app import create_app
+from urbandata.config import Settings
+from urbandata.stores import Stores
 
 ROOT = Path(__file__).parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -82,6 +85,14 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_tools()
     settings, stores = demo_stores(tmp_path_factory.mktemp("browser") / "data", secure_cookies=False)
+    with serve_portal(settings, stores) as url:
+        yield url
+    stores.close()
+
+
+@contextmanager
+def serve_portal(settings: Settings, stores: Stores) -> Iterator[str]:
+    """The platform on a free loopback port in a thread, for the browser."""
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(settings, stores), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -90,14 +101,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert srv.started, "the portal did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    stores.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
+    """The system Chromium, headless, for a module-scoped `browser` fixture."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -106,10 +118,13 @@ def browser(server: str) -> Iterator[Any]:
         b.close()
 
 
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    yield from chromium()
+
+
 def _summary(violations: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes'][:3]]}" for v in violations
-    ]
+    return [f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes'][:3]]}" for v in violations]
 
 
 @pytest.mark.parametrize("name", list(PAGES))

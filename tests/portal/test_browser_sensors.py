@@ -8,22 +8,18 @@ Same tools as tests/portal/test_browser.py (skips locally without them, fails in
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from tests.imports.flaky_server import FlakyServer, Route, flaky_server
 from tests.portal.conftest import demo_stores
-from tests.portal.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _require_tools
+from tests.portal.test_browser import ARTIFACTS, _require_tools, chromium, serve_portal
 from tests.portal.test_browser_workspace import PASSWORD, _axe, sign_in
 from tests.portal.test_sensors_portal import add_station
 from urbandata.accounts import service as accounts
-from urbandata.app import create_app
 from urbandata.auth.actor import Actor, RequestContext
 from urbandata.catalog import service as catalog
 from urbandata.catalog.models import OrganizationIn
@@ -61,28 +57,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, source: FlakyServer) -> Ite
     spec = {"source_type": "url", "url": source.url("/messstellen.csv"), "schedule": "0 6 * * *", "retries": 0}
     created = imports.create_import(system, stores, "luft-messnetz", "messstellen", spec)
     imports.run_now(system, stores, created.id)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, stores), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the portal did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_portal(settings, stores) as url:
+        yield url
     stores.close()
 
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def test_axe_finds_no_violation_on_sensor_inbox_and_imports_pages(browser: Any, server: str) -> None:

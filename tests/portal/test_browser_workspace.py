@@ -8,19 +8,15 @@ Same tools as tests/portal/test_browser.py (skips locally without them, fails in
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from tests.conftest import REAL
 from tests.portal.conftest import demo_stores
-from tests.portal.test_browser import AXE, CHROMIUM, CHROMIUM_ARGS, WCAG_AA, _free_port, _require_tools, _summary
+from tests.portal.test_browser import AXE, WCAG_AA, _require_tools, _summary, chromium, serve_portal
 from urbandata.accounts import service as accounts
-from urbandata.app import create_app
 from urbandata.auth.actor import Actor, RequestContext
 from urbandata.catalog import service as catalog
 from urbandata.catalog.models import OrganizationIn
@@ -41,28 +37,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     accounts.set_member(system, stores, "umwelt", "chefin", "steward")
     meta = {"title": "Interne Störungsliste Messnetz", "access_level": "internal"}
     catalog.create_dataset(system, stores, "stoerungsliste-messnetz", "umwelt", meta)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, stores), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the portal did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_portal(settings, stores) as url:
+        yield url
     stores.close()
 
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def sign_in(page: Any, server: str, username: str) -> None:
