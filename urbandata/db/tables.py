@@ -356,6 +356,8 @@ sta_features = sa.Table(
     sa.Column("location_id", sa.Integer, sa.ForeignKey("sta_locations.id", ondelete="SET NULL"), index=True),
 )
 
+_JSON_OR_NULL = sa.JSON(none_as_null=True)  # Python None is SQL NULL (not the JSON text "null")
+
 sta_observations = sa.Table(
     "sta_observations",
     metadata,
@@ -367,11 +369,11 @@ sta_observations = sa.Table(
     sa.Column("phenomenon_time_end", _TS),  # the end of an interval; NULL for an instant
     sa.Column("result_time", _TS),
     sa.Column("result_number", sa.Float),  # numeric results (aggregations, numeric filters)
-    sa.Column("result_json", sa.JSON),  # every other result: text, boolean, object, array, null
-    sa.Column("result_quality", sa.JSON),
+    sa.Column("result_json", _JSON_OR_NULL),  # every other result: text, boolean, object, array, null
+    sa.Column("result_quality", _JSON_OR_NULL),
     sa.Column("valid_time_start", _TS),
     sa.Column("valid_time_end", _TS),
-    sa.Column("parameters", sa.JSON),
+    sa.Column("parameters", _JSON_OR_NULL),
     # one observation per stream and phenomenon time: a repeated delivery (MQTT QoS 1) is a duplicate
     sa.Index("ix_sta_observations_stream_time", "datastream_id", "phenomenon_time", unique=True),
     sa.Index("ix_sta_observations_multi_time", "multi_datastream_id", "phenomenon_time", unique=True),

@@ -49,16 +49,17 @@ def conditions(env: ReadEnv, entity: EntitySet, q: Query) -> list[sa.ColumnEleme
     return out
 
 
-def _default_order(entity: EntitySet) -> list[sa.ColumnElement[Any]]:
+def _default_order(entity: EntitySet, one_stream: bool = False) -> list[sa.ColumnElement[Any]]:
+    """Observations by phenomenonTime (unique within one stream, so the stream index gives the order)."""
     tbl = entity.table
     if entity.name == "Observations":
-        return [tbl.c.phenomenon_time.asc(), tbl.c.id.asc()]
+        return [tbl.c.phenomenon_time.asc()] if one_stream else [tbl.c.phenomenon_time.asc(), tbl.c.id.asc()]
     return [tbl.c.id.asc()]
 
 
-def _ordering(env: ReadEnv, entity: EntitySet, q: Query) -> list[sa.ColumnElement[Any]]:
+def _ordering(env: ReadEnv, entity: EntitySet, q: Query, one_stream: bool = False) -> list[sa.ColumnElement[Any]]:
     if not q.orderby:
-        return _default_order(entity)
+        return _default_order(entity, one_stream)
     return [*order_by(entity, q.orderby, entity.table, env.dialect), entity.table.c.id.asc()]
 
 
@@ -69,14 +70,18 @@ def _token(entity: EntitySet, row: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def _after_token(entity: EntitySet, token: str) -> sa.ColumnElement[bool]:
+def _after_token(entity: EntitySet, token: str, one_stream: bool = False) -> sa.ColumnElement[bool]:
     tbl = entity.table
     try:
         key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if entity.name == "Observations":
             t0 = parse_instant(key[0], "$skiptoken").astimezone(dt.UTC)
             last_id = int(key[1])
-            return sa.or_(tbl.c.phenomenon_time > t0, sa.and_(tbl.c.phenomenon_time == t0, tbl.c.id > last_id))
+            if one_stream:
+                return tbl.c.phenomenon_time > t0
+            # written so that a range scan on phenomenon_time serves it
+            pt = tbl.c.phenomenon_time
+            return sa.and_(pt >= t0, sa.or_(pt > t0, tbl.c.id > last_id))
         return tbl.c.id > int(key[0])
     except (ValueError, TypeError, IndexError, InvalidInput, json.JSONDecodeError):
         raise InvalidInput("$skiptoken is not one this server gave out", code="invalid_skiptoken") from None
@@ -93,18 +98,20 @@ def collection(
     q: Query,
     next_link: Callable[[dict[str, str]], str],
     skiptoken: str | None = None,
+    one_stream: bool = False,
 ) -> dict[str, Any]:
-    """`{"@iot.count", "value", "@iot.nextLink"}` of a (navigated) collection."""
+    """`{"@iot.count", "value", "@iot.nextLink"}` of a (navigated) collection; `one_stream` when
+    the collection is the Observations of one (Multi)Datastream."""
     tbl = entity.table
     where = [*extra, *conditions(env, entity, q)]
     out: dict[str, Any] = {}
     if q.count:
         out["@iot.count"] = env.conn.execute(sa.select(sa.func.count()).select_from(tbl).where(*where)).scalar_one()
     top = page_size(q)
-    stmt = sa.select(tbl).where(*where).order_by(*_ordering(env, entity, q)).limit(top + 1)
+    stmt = sa.select(tbl).where(*where).order_by(*_ordering(env, entity, q, one_stream)).limit(top + 1)
     keyset = not q.orderby
     if skiptoken is not None and keyset:
-        stmt = stmt.where(_after_token(entity, skiptoken))
+        stmt = stmt.where(_after_token(entity, skiptoken, one_stream))
     elif q.skip:
         stmt = stmt.offset(q.skip)
     rows = env.conn.execute(stmt).all() if top > 0 else []

@@ -162,7 +162,11 @@ def get(ctx: RequestContext, stores: Stores, path: str, params: Mapping[str, str
                 page = reads.collection(env, entity, target.conds, q, _next_link(base_url, path, params), skiptoken)
                 page["value"] = [{"@iot.selfLink": v["@iot.selfLink"]} for v in page["value"]]
                 return page
-            page = reads.collection(env, entity, target.conds, q, _next_link(base_url, path, params), skiptoken)
+            rel = target.step.relation
+            one_stream = rel is not None and rel.column in ("datastream_id", "multi_datastream_id")
+            page = reads.collection(
+                env, entity, target.conds, q, _next_link(base_url, path, params), skiptoken, one_stream
+            )
             if q.result_format == "dataArray":
                 return _as_data_array(env, entity, target, q, page)
             return page
