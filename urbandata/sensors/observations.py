@@ -4,6 +4,7 @@ automatic FeatureOfInterest, bulk insert, hourly rollups, Datastream time extent
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -282,18 +283,18 @@ def insert_observations(
         seen.add(start)
         number, other = split_result(obs.result) if not stream.multi else (None, obs.result)
         rows.append(
-            {
+            {  # times are UTC already (parse_instant)
                 "datastream_id": None if stream.multi else stream.id,
                 "multi_datastream_id": stream.id if stream.multi else None,
                 "feature_id": feature_id,
                 "phenomenon_time": start,
-                "phenomenon_time_end": _utc(obs.phenomenon_time_end),
-                "result_time": _utc(obs.result_time),
+                "phenomenon_time_end": obs.phenomenon_time_end,
+                "result_time": obs.result_time,
                 "result_number": number,
                 "result_json": other,
                 "result_quality": obs.result_quality,
-                "valid_time_start": _utc(obs.valid_time_start),
-                "valid_time_end": _utc(obs.valid_time_end),
+                "valid_time_start": obs.valid_time_start,
+                "valid_time_end": obs.valid_time_end,
                 "parameters": obs.parameters,
             }
         )
@@ -302,7 +303,7 @@ def insert_observations(
     if not rows:
         return outcome
     try:
-        conn.execute(t.sta_observations.insert(), rows)  # executemany: batched, no per-row round trip
+        _bulk_insert(conn, rows)
     except sa.exc.IntegrityError:  # a concurrent writer stored the same phenomenonTime first: the request fails
         raise Conflict(
             f"{stream.path} already has an observation at one of these times", code="duplicate_observation"
@@ -314,6 +315,73 @@ def insert_observations(
             sink.append({**row, "id": int(new_id)})
     _after_insert(conn, stream, rows, [int(i) for i in ids])
     return outcome
+
+
+_COLUMNS = (
+    "datastream_id",
+    "multi_datastream_id",
+    "feature_id",
+    "phenomenon_time",
+    "phenomenon_time_end",
+    "result_time",
+    "result_number",
+    "result_json",
+    "result_quality",
+    "valid_time_start",
+    "valid_time_end",
+    "parameters",
+)
+_JSON_COLUMNS = {"result_json", "result_quality", "parameters"}
+
+
+def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Many observations in one go, below SQLAlchemy's per-row parameter processing: COPY on
+    PostgreSQL, executemany on SQLite (values converted as the column types would)."""
+    columns = ", ".join(_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY sta_observations ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(
+                        [json.dumps(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in _COLUMNS]
+                    )
+        except Exception as exc:  # psycopg's unique violation: the same meaning as SQLAlchemy's
+            if type(exc).__name__ == "UniqueViolation":
+                raise sa.exc.IntegrityError("COPY sta_observations", None, exc) from exc
+            raise
+        finally:
+            cursor.close()
+        return
+    marks = ", ".join("?" for _ in _COLUMNS)
+    fmt = "%Y-%m-%d %H:%M:%S.%f"
+
+    def text(v: dt.datetime | None) -> str | None:
+        return None if v is None else v.strftime(fmt)
+
+    def js(v: Any) -> str | None:
+        return None if v is None else json.dumps(v, ensure_ascii=False)
+
+    conn.exec_driver_sql(
+        f"INSERT INTO sta_observations ({columns}) VALUES ({marks})",
+        [
+            (
+                r["datastream_id"],
+                r["multi_datastream_id"],
+                r["feature_id"],
+                r["phenomenon_time"].strftime(fmt),
+                text(r["phenomenon_time_end"]),
+                text(r["result_time"]),
+                r["result_number"],
+                js(r["result_json"]),
+                js(r["result_quality"]),
+                text(r["valid_time_start"]),
+                text(r["valid_time_end"]),
+                js(r["parameters"]),
+            )
+            for r in rows
+        ],
+    )
 
 
 def _ids_by_time(conn: sa.Connection, stream: Stream, times: list[dt.datetime]) -> list[int]:

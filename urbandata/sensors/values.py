@@ -22,19 +22,19 @@ GEOJSON_TYPES = {
 
 
 def parse_instant(value: Any, field: str) -> dt.datetime:
-    """An ISO 8601 instant; a value without a zone is taken as UTC (as FROST does)."""
+    """An ISO 8601 instant in UTC; a value without a zone is taken as UTC (as FROST does)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{field} must be an ISO 8601 date-time text", code="invalid_time", parameter=field)
-    text = value.strip()
     try:
-        t = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        t = dt.datetime.fromisoformat(value)  # Python 3.11 reads "Z" and offsets
     except ValueError:
         raise InvalidInput(
             f"{field}: {value!r} is not an ISO 8601 date-time (e.g. 2021-07-13T14:46:00Z)",
             code="invalid_time",
             parameter=field,
         ) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+    # normalised to UTC, as stored
+    return t.astimezone(dt.UTC) if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 
 def parse_time_object(value: Any, field: str) -> tuple[dt.datetime, dt.datetime | None]:
