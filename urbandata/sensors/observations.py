@@ -354,10 +354,10 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
             cursor.close()
         return
     marks = ", ".join("?" for _ in _COLUMNS)
-    fmt = "%Y-%m-%d %H:%M:%S.%f"
 
     def text(v: dt.datetime | None) -> str | None:
-        return None if v is None else v.strftime(fmt)
+        # SQLAlchemy's SQLite DATETIME text: "YYYY-MM-DD HH:MM:SS.ffffff" of the (UTC) wall time
+        return None if v is None else v.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def js(v: Any) -> str | None:
         return None if v is None else json.dumps(v, ensure_ascii=False)
@@ -369,7 +369,7 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
                 r["datastream_id"],
                 r["multi_datastream_id"],
                 r["feature_id"],
-                r["phenomenon_time"].strftime(fmt),
+                text(r["phenomenon_time"]),
                 text(r["phenomenon_time_end"]),
                 text(r["result_time"]),
                 r["result_number"],
