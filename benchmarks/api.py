@@ -33,12 +33,10 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +46,7 @@ import httpx
 from ingest import SLUG, generate  # the ingest benchmark's generator: the same (cached) file
 from rich.console import Console
 from rich.table import Table
+from serving import server
 
 from urbandata.auth.actor import Actor, RequestContext
 from urbandata.catalog import service
@@ -98,45 +97,6 @@ def load(data_dir: Path, csv: Path, rows: int) -> Path:
 def _version_file(stores: Stores, table_ref: str) -> Path:
     assert isinstance(stores.datastore, DuckDBDatastore), "the benchmark runs on the embedded default"
     return stores.datastore.path(table_ref)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server(data_dir: Path, log: Path) -> Iterator[str]:
-    """`urbandata serve` on a free loopback port, stopped at the end."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANDATA_")}
-    env |= {"URBANDATA_DATA_DIR": str(data_dir), "URBANDATA_ANONYMOUS_RATE_LIMIT": "0"}  # one client, many calls
-    exe = Path(sys.executable).with_name("urbandata")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {log}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # --- the raw engine -------------------------------------------------------------------------------
@@ -256,7 +216,10 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     n = args.requests
     results: list[Measure] = []
     checks: dict[str, bool] = {}
-    with server(data_dir, args.out / "api-server.log") as base, httpx.Client(base_url=base, timeout=600) as http:
+    with (
+        server({"URBANDATA_DATA_DIR": str(data_dir)}, args.out / "api-server.log") as base,
+        httpx.Client(base_url=base, timeout=600) as http,
+    ):
 
         def get(url: str, params: dict[str, Any] | None = None) -> Any:
             r = http.get(url, params=params)

@@ -35,7 +35,6 @@ Results are checked to agree with the raw queries; timings are printed and writt
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import io
 import json
@@ -45,12 +44,10 @@ import platform
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +56,7 @@ import psycopg
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
+from serving import server
 
 from urbandata.accounts import service as accounts
 from urbandata.auth.actor import Actor, RequestContext
@@ -292,45 +290,6 @@ def bulk_history(engine: sa.Engine, stream: int, feature: int, n: int) -> float:
 
 
 # --- the server -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server(extra_env: dict[str, str], log: Path) -> Iterator[str]:
-    """`urbandata serve` on a free loopback port, stopped at the end."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANDATA_")}
-    env |= extra_env | {"URBANDATA_ANONYMOUS_RATE_LIMIT": "0", "URBANDATA_SCHEDULER": "false"}
-    exe = Path(sys.executable).with_name("urbandata")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {log}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # --- measuring --------------------------------------------------------------------------------------

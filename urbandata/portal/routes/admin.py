@@ -24,6 +24,21 @@ from urbandata.webdeps import ContextDep, StoresDep
 router = APIRouter(include_in_schema=False)
 
 
+def _admin_page(
+    request: Request, template: str, title: str, values: dict[str, Any] | None, error: str | None, **data: Any
+) -> HTMLResponse:
+    """An admin list page with its create form (the posted values and the error kept on failure)."""
+    return render(
+        request,
+        template,
+        status=400 if error else 200,
+        title=translate(choose_language(request)[0], title),
+        values=values or {},
+        error=error,
+        **data,
+    )
+
+
 def _users_page(
     request: Request,
     ctx: RequestContext,
@@ -31,15 +46,8 @@ def _users_page(
     values: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> HTMLResponse:
-    return render(
-        request,
-        "admin/users.html",
-        status=400 if error else 200,
-        title=translate(choose_language(request)[0], N_("Benutzerkonten")),
-        users=accounts.list_users(ctx, stores),
-        values=values or {},
-        error=error,
-    )
+    users = accounts.list_users(ctx, stores)
+    return _admin_page(request, "admin/users.html", N_("Benutzerkonten"), values, error, users=users)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -81,15 +89,8 @@ def _orgs_page(
     values: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> HTMLResponse:
-    return render(
-        request,
-        "admin/organizations.html",
-        status=400 if error else 200,
-        title=translate(choose_language(request)[0], N_("Organisationen verwalten")),
-        orgs=catalog.list_orgs(ctx, stores),
-        values=values or {},
-        error=error,
-    )
+    orgs = catalog.list_orgs(ctx, stores)
+    return _admin_page(request, "admin/organizations.html", N_("Organisationen verwalten"), values, error, orgs=orgs)
 
 
 @router.get("/admin/organizations", response_class=HTMLResponse)
