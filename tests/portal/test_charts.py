@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import BTW, make_dataset, make_org
-from urbandata.accounts import service as accounts
+from tests.helpers import BTW, make_dataset, make_org, masked_internal_table
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog import service
 from urbandata.demo.generated import write_population
@@ -137,17 +136,7 @@ def test_hour_buckets_of_a_date_column_are_refused(client: TestClient, wahl: Non
 def test_charts_see_what_the_api_sees_internal_data_and_masked_columns(
     client: TestClient, admin: RequestContext, stores: Stores
 ) -> None:
-    make_org(admin, stores, "amt-a", "Amt A")
-    make_org(admin, stores, "amt-b", "Amt B")
-    make_dataset(admin, stores, "intern", org="amt-a", title="Intern", access_level="internal")
-    service.ingest_file(admin, stores, "intern", BTW, resource="daten")
-    service.set_masked_columns(admin, stores, "intern", "daten", ["Name"])
-    accounts.add_user(admin, stores, "anna")
-    accounts.add_user(admin, stores, "bernd")
-    accounts.set_member(admin, stores, "amt-a", "anna", "member")
-    accounts.set_member(admin, stores, "amt-b", "bernd", "editor")
-    member = {"Authorization": f"Bearer {accounts.create_token(admin, stores, 'anna').token}"}
-    foreign = {"Authorization": f"Bearer {accounts.create_token(admin, stores, 'bernd').token}"}
+    member, foreign = masked_internal_table(admin, stores, BTW, "daten", ["Name"])
     image = "/datasets/intern/resources/daten/chart.svg?chart=bar&x=Name&agg=sum&y=CDU"
 
     assert client.get(image).status_code == 404  # anonymous: the dataset does not exist

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import DEMO_DATA, make_dataset, make_org, write_csv
-from urbandata.accounts import service as accounts
+from tests.helpers import DEMO_DATA, make_dataset, make_org, masked_internal_table, write_csv
 from urbandata.app import create_app
 from urbandata.auth.actor import RequestContext
 from urbandata.catalog import service
@@ -162,17 +161,7 @@ def test_without_node_modules_the_page_keeps_image_and_list_but_loads_no_script(
 def test_a_masked_geometry_means_no_map_for_other_departments(
     client: TestClient, admin: RequestContext, stores: Stores
 ) -> None:
-    make_org(admin, stores, "amt-a", "Amt A")
-    make_org(admin, stores, "amt-b", "Amt B")
-    make_dataset(admin, stores, "intern", org="amt-a", title="Intern", access_level="internal")
-    service.ingest_file(admin, stores, "intern", PARKS, resource="orte")
-    service.set_masked_columns(admin, stores, "intern", "orte", ["geometry"])
-    accounts.add_user(admin, stores, "anna")
-    accounts.add_user(admin, stores, "bernd")
-    accounts.set_member(admin, stores, "amt-a", "anna", "member")
-    accounts.set_member(admin, stores, "amt-b", "bernd", "editor")
-    member = {"Authorization": f"Bearer {accounts.create_token(admin, stores, 'anna').token}"}
-    foreign = {"Authorization": f"Bearer {accounts.create_token(admin, stores, 'bernd').token}"}
+    member, foreign = masked_internal_table(admin, stores, PARKS, "orte", ["geometry"])
     assert 'id="karte"' in client.get("/datasets/intern", headers=member).text
     assert 'id="karte"' not in client.get("/datasets/intern", headers=foreign).text
     assert client.get("/datasets/intern/resources/orte/map.svg", headers=foreign).status_code == 404
