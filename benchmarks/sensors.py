@@ -21,7 +21,7 @@ In one run, on a fresh data dir (or fresh PostgreSQL schemas):
      `@iot.nextLink` (`$skiptoken`, keyset) vs raw keyset;
 3. observations/s via MQTT: the platform's bridge (in this process, on a private topic prefix)
    connected to the local Mosquitto, a separate publisher process sending QoS 1 messages
-   (urbandata.sensors.mqtt_bench), measured until the last one is stored; skipped with a message
+   (benchmarks/mqtt_gateway.py), measured until the last one is stored; skipped with a message
    when no broker answers at `--mqtt-url`.
 
 Results are checked to agree with the raw queries; timings are printed and written to
@@ -464,8 +464,12 @@ def mqtt_reachable(url: str) -> bool:
 
 
 def run_mqtt(settings: Settings, stream: int, n: int, url: str) -> dict[str, Any]:
+    import sys
+
+    sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
+    from mqtt_gateway import measure_ingest
+
     from urbandata.sensors.mqtt import MqttBridge
-    from urbandata.sensors.mqtt_bench import measure_ingest
 
     prefix = f"bench-{uuid.uuid4().hex[:8]}/v1.1/"  # private topics: other clients of the broker are not mixed in
     mqtt_settings = settings.model_copy(update={"mqtt_url": url, "mqtt_topic_prefix": prefix})

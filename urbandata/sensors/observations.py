@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,53 @@ def parse_observation(body: Any, now: dt.datetime) -> NewObservation:
         else:
             obs.feature = check_feature(foi)
     return obs
+
+
+_ROW_FAST = {"phenomenonTime", "result", "resultTime"}
+
+
+def row_parser(components: list[str]) -> Callable[[Any, dt.datetime], NewObservation]:
+    """A parser for the rows of one CreateObservations `dataArray` with these `components`
+    (checked by the caller). The usual components (phenomenonTime, result, resultTime) are read
+    straight from the row; any other one goes through `parse_observation` as a body."""
+    width = len(components)
+
+    def check(row: Any) -> list[Any]:
+        if not isinstance(row, list) or len(row) != width:
+            raise InvalidInput(
+                f"Each dataArray row must be an array of {width} values, one per component", code="invalid_body"
+            )
+        return row
+
+    if not set(components) <= _ROW_FAST or len(set(components)) != width:
+
+        def as_body(row: Any, now: dt.datetime) -> NewObservation:
+            body: dict[str, Any] = {}
+            for name, value in zip(components, check(row), strict=True):
+                if name == "FeatureOfInterest/id":
+                    body["FeatureOfInterest"] = {"@iot.id": value}
+                else:
+                    body[name] = value
+            return parse_observation(body, now)
+
+        return as_body
+    at_time = components.index("phenomenonTime") if "phenomenonTime" in components else None
+    at_result = components.index("result")
+    at_result_time = components.index("resultTime") if "resultTime" in components else None
+
+    def fast(row: Any, now: dt.datetime) -> NewObservation:
+        check(row)
+        when = row[at_time] if at_time is not None else None
+        start, end = (now, None) if when is None else parse_time_object(when, "phenomenonTime")
+        result_time = row[at_result_time] if at_result_time is not None else None
+        return NewObservation(
+            phenomenon_time=start,
+            phenomenon_time_end=end,
+            result=row[at_result],
+            result_time=parse_instant(result_time, "resultTime") if result_time is not None else None,
+        )
+
+    return fast
 
 
 def _int_id(value: Any, what: str) -> int:
@@ -303,17 +351,18 @@ def insert_observations(
     if not rows:
         return outcome
     try:
-        _bulk_insert(conn, rows)
+        ids = _bulk_insert(conn, rows)
     except sa.exc.IntegrityError:  # a concurrent writer stored the same phenomenonTime first: the request fails
         raise Conflict(
             f"{stream.path} already has an observation at one of these times", code="duplicate_observation"
         ) from None
-    ids = _ids_by_time(conn, stream, [r["phenomenon_time"] for r in rows])
+    if ids is None:
+        ids = _ids_by_time(conn, stream, [r["phenomenon_time"] for r in rows])
     for pos, new_id, row in zip(positions, ids, rows, strict=True):
-        outcome[pos] = int(new_id)
-        if sink is not None:
-            sink.append({**row, "id": int(new_id)})
-    _after_insert(conn, stream, rows, [int(i) for i in ids])
+        outcome[pos] = row["id"] = new_id
+    if sink is not None:
+        sink.extend(rows)
+    _after_insert(conn, stream, rows, ids)
     return outcome
 
 
@@ -334,25 +383,13 @@ _COLUMNS = (
 _JSON_COLUMNS = {"result_json", "result_quality", "parameters"}
 
 
-def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int] | None:
     """Many observations in one go, below SQLAlchemy's per-row parameter processing: COPY on
-    PostgreSQL, executemany on SQLite (values converted as the column types would)."""
-    columns = ", ".join(_COLUMNS)
+    PostgreSQL, executemany on SQLite (values converted as the column types would). Returns the new
+    ids in the order of `rows`, or None when they have to be read back."""
     if conn.dialect.name == "postgresql":
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with cursor.copy(f"COPY sta_observations ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(
-                        [json.dumps(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in _COLUMNS]
-                    )
-        except Exception as exc:  # psycopg's unique violation: the same meaning as SQLAlchemy's
-            if type(exc).__name__ == "UniqueViolation":
-                raise sa.exc.IntegrityError("COPY sta_observations", None, exc) from exc
-            raise
-        finally:
-            cursor.close()
-        return
+        return _copy_rows(conn, rows)
+    columns = ", ".join(_COLUMNS)
     marks = ", ".join("?" for _ in _COLUMNS)
 
     def text(v: dt.datetime | None) -> str | None:
@@ -382,6 +419,44 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
             for r in rows
         ],
     )
+    # SQLite gives each new row the largest rowid so far plus one, and this transaction is the only
+    # writer: the rows hold the n ids up to the last one. Checked, else read back by time.
+    last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    first = last - len(rows) + 1
+    stream_col = "datastream_id" if rows[0]["datastream_id"] is not None else "multi_datastream_id"
+    stream_id = rows[0][stream_col]
+    found = conn.exec_driver_sql(
+        f"SELECT count(*) FROM sta_observations WHERE id BETWEEN ? AND ? AND {stream_col} = ?",
+        (first, last, stream_id),
+    ).scalar_one()
+    return list(range(first, last + 1)) if found == len(rows) else None
+
+
+def _copy_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: ids drawn from the table's sequence up front, then one COPY with them."""
+    ids = sorted(
+        int(i)
+        for i in conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('sta_observations', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": len(rows)},
+        ).scalars()
+    )
+    columns = ", ".join(("id", *_COLUMNS))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY sta_observations ({columns}) FROM STDIN") as copy:
+            for new_id, row in zip(ids, rows, strict=True):
+                copy.write_row(
+                    [new_id]
+                    + [json.dumps(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in _COLUMNS]
+                )
+    except Exception as exc:  # psycopg's unique violation: the same meaning as SQLAlchemy's
+        if type(exc).__name__ == "UniqueViolation":
+            raise sa.exc.IntegrityError("COPY sta_observations", None, exc) from exc
+        raise
+    finally:
+        cursor.close()
+    return ids
 
 
 def _ids_by_time(conn: sa.Connection, stream: Stream, times: list[dt.datetime]) -> list[int]:

@@ -421,6 +421,20 @@ def create_observations(
 ) -> list[str | UrbanDataError]:
     """Create many observations of one (Multi)Datastream in one transaction; per body its selfLink
     or the error that rejected it (the others are still created)."""
+    return _create_many(ctx, stores, stream_id, multi, bodies, obs.parse_observation, base_url)
+
+
+def _create_many(
+    ctx: RequestContext,
+    stores: Stores,
+    stream_id: int,
+    multi: bool,
+    items: list[Any],
+    parse: Callable[[Any, dt.datetime], obs.NewObservation],
+    base_url: str,
+) -> list[str | UrbanDataError]:
+    """The bulk write behind create_observations and CreateObservations: `parse` turns each item
+    (a JSON body or a dataArray row) into a new observation or raises the error that rejects it."""
     entity = ENTITY_SETS["Observations"]
     hub = hub_of(stores.caches)
     now = _now()
@@ -429,12 +443,12 @@ def create_observations(
             stream = obs.load_stream(conn, stream_id, multi=multi)
         except NotFound as exc:
             mark_checked()  # nothing to write: an unknown stream is a 404 for anybody (as when raised)
-            return [exc for _ in bodies]
+            return [exc for _ in items]
         access.require_write(ctx, stores, stream.dataset_id)
         parsed: list[obs.NewObservation | UrbanDataError] = []
-        for body in bodies:
+        for item in items:
             try:
-                parsed.append(obs.parse_observation(body, now))
+                parsed.append(parse(item, now))
             except UrbanDataError as exc:
                 parsed.append(exc)
         good = [p for p in parsed if isinstance(p, obs.NewObservation)]
@@ -444,25 +458,25 @@ def create_observations(
             latest = max(r["phenomenon_time_end"] or r["phenomenon_time"] for r in sink)
             catalog.data_arrived(stores, conn, stream.dataset_id, latest)
         results: list[str | UrbanDataError] = []
+        prefix = f"{base_url}/{entity.name}("
         for p in parsed:
             if isinstance(p, UrbanDataError):
                 results.append(p)
                 continue
             o = next(outcome)
-            results.append(o if isinstance(o, UrbanDataError) else self_link(base_url, entity, o))
+            results.append(o if isinstance(o, UrbanDataError) else f"{prefix}{o})")
         changes: list[Change] = []
         if hub.active and sink:
             public = access.is_public(stores, conn, stream.dataset_id)
+            memberships: dict[tuple[Any, ...], tuple[str, ...]] = {}
             for row in sink:
                 fake = _RowLike(row)
+                key = (row["datastream_id"], row["multi_datastream_id"], row["feature_id"])
+                if key not in memberships:  # the same for every row of a stream and feature
+                    memberships[key] = _memberships(entity, fake)
                 changes.append(
                     Change(
-                        "create",
-                        "Observations",
-                        row["id"],
-                        render(entity, fake, base_url),
-                        public,
-                        _memberships(entity, fake),
+                        "create", "Observations", row["id"], render(entity, fake, base_url), public, memberships[key]
                     )
                 )
     hub.publish(changes)
@@ -517,18 +531,7 @@ def create_observations_data_array(ctx: RequestContext, stores: Stores, body: An
                 f"components must include result and may only name {sorted(_DATA_ARRAY_COMPONENTS)}",
                 code="invalid_components",
             )
-        bodies: list[Any] = []
-        for r in rows:
-            if not isinstance(r, list) or len(r) != len(components):
-                bodies.append(None)  # rejected below as an invalid body
-                continue
-            item: dict[str, Any] = {}
-            for name, value in zip(components, r, strict=True):
-                if name == "FeatureOfInterest/id":
-                    item["FeatureOfInterest"] = {"@iot.id": value}
-                else:
-                    item[name] = value
-            bodies.append(item)
-        results = create_observations(ctx, stores, stream_id, bodies, multi=multi, base_url=base_url)
+        parse = obs.row_parser(components)
+        results = _create_many(ctx, stores, stream_id, multi, rows, parse, base_url)
         out.extend(r if isinstance(r, str) else "error" for r in results)
     return out

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
@@ -43,8 +43,8 @@ async def _body(request: Request) -> Any:
     if not raw.strip():
         raise InvalidInput("The request needs a JSON body", code="invalid_body")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return orjson.loads(raw)  # several times faster than json on bulk bodies (dataArray)
+    except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}", code="invalid_json") from None
 
 
@@ -72,7 +72,8 @@ def root(request: Request) -> Response:
 @router.post("/CreateObservations", status_code=201, summary="Create many observations (dataArray)")
 async def create_observations(request: Request, ctx: ContextDep, stores: StoresDep) -> Response:
     body = await _body(request)
-    return _json(service.create_observations_data_array(ctx, stores, body, base_url=base_url(request)), 201)
+    links = service.create_observations_data_array(ctx, stores, body, base_url=base_url(request))
+    return Response(orjson.dumps(links), status_code=201, media_type="application/json")
 
 
 @router.post("/$batch", summary="JSON batch request (OData 4.01 JSON batch, as FROST)")
