@@ -4,18 +4,19 @@ Each test uses its own topic prefix, so tests never see each other's messages.""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 import sqlalchemy.exc as sa_exc
 from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import make_settings
 from tests.helpers import make_dataset, make_org
-from tests.sensors.mqtt_support import MQTT_URL, Recorder, Sender, require_broker, unique_prefix, wait_until
+from tests.sensors.mqtt_support import HOST, MQTT_URL, PORT, Recorder, Sender, require_broker, unique_prefix, wait_until
 from urbandata.accounts import service as accounts
 from urbandata.app import create_app
 from urbandata.auth.actor import RequestContext
@@ -282,9 +283,14 @@ def test_reconnects_after_the_connection_drops(
 ) -> None:
     st = world["public"]
     topic = f"{prefix}Datastreams({st.no2})/Observations"
-    sock = bridge.client.socket()
-    assert isinstance(sock, socket.socket)
-    sock.shutdown(socket.SHUT_RDWR)  # the connection dies under the client
+    # another client logs in with the bridge's client id: the broker ends the bridge's connection
+    # (MQTT session takeover), and the bridge connects again
+    impostor = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id=bridge.client_id, protocol=mqtt.MQTTv5
+    )
+    impostor.connect(HOST, int(PORT))
+    impostor.loop(2.0)  # reads the broker's CONNACK: the takeover has happened
+    impostor.disconnect()
     assert wait_until(lambda: bridge.metrics.sample("urbandata_mqtt_connects_total") == 2, timeout=15)
     assert bridge.metrics.sample("urbandata_mqtt_connected") == 1
     sender.send(topic, {"phenomenonTime": "2024-05-01T10:00:00Z", "result": 5.0})

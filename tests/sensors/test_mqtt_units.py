@@ -170,8 +170,13 @@ def test_change_topics() -> None:
 
 def test_publisher_never_sends_internal_changes() -> None:
     sent: list[str] = []
+
+    def send(messages: list[tuple[str, bytes]]) -> bool:
+        sent.extend(t for t, _ in messages)
+        return True
+
     metrics = MqttMetrics()
-    pub = Publisher(lambda t, p: sent.append(t) is None, metrics, prefix=P)
+    pub = Publisher(send, metrics, prefix=P)
     pub.start()
     pub.on_changes(
         [
@@ -182,7 +187,17 @@ def test_publisher_never_sends_internal_changes() -> None:
     assert pub.wait_idle(5)
     pub.stop()
     assert sent == ["v1.1/Observations", "v1.1/Datastreams(2)/Observations"]
-    assert metrics.sample("urbandata_mqtt_published_total") == 2
+    assert metrics.sample("urbandata_mqtt_publish_dropped_total") == 0
+
+
+def test_publisher_counts_what_the_connection_refused() -> None:
+    metrics = MqttMetrics()
+    pub = Publisher(lambda messages: False, metrics, prefix=P)  # the broker connection is gone
+    pub.start()
+    pub.on_changes([Change("create", "Observations", 6, OBS, True, ("Observations", "Datastreams(2)/Observations"))])
+    assert pub.wait_idle(5)
+    pub.stop()
+    assert metrics.sample("urbandata_mqtt_publish_dropped_total") == 2
 
 
 def test_server_settings() -> None:

@@ -6,27 +6,25 @@ the observations through the service, in batches, as one configured account (URB
 MQTT carries no per-message identity, so the broker's ACLs decide who may publish at all).
 Out: publishes every public change the service announces on the standard topics.
 
-MQTT 5 is used so that the subscription can say "no local": the platform does not receive its own
-notifications on `v1.1/Datastreams(ID)/Observations` as new observations. Messages it publishes
-also carry a user property naming their origin, which other platform processes ignore.
+The broker connection lives in a child process (`mqtt_link`), so that the MQTT client's per-message
+work does not compete with the database writes for this process's interpreter. It uses MQTT 5 so
+that the subscription can say "no local": the platform does not receive its own notifications on
+`v1.1/Datastreams(ID)/Observations` as new observations. Messages it publishes also carry a user
+property naming their origin, which other platform processes ignore.
 """
 
 from __future__ import annotations
 
-import ssl
+import multiprocessing as mp
 import threading
 import time
 import uuid
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 from urllib.parse import urlsplit
 
-import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from urbandata.accounts.identity import actor_for_user
 from urbandata.auth.actor import Actor, RequestContext
@@ -35,6 +33,7 @@ from urbandata.errors import InvalidInput, UrbanDataError
 from urbandata.sensors import service
 from urbandata.sensors.events import hub_of
 from urbandata.sensors.mqtt_ingest import Backoff, CreateMany, Ingestor, PostOne
+from urbandata.sensors.mqtt_link import LinkConfig, run_link
 from urbandata.sensors.mqtt_metrics import MqttMetrics
 from urbandata.sensors.mqtt_publish import Publisher
 from urbandata.sensors.mqtt_settings import mqtt_server_settings
@@ -44,24 +43,6 @@ from urbandata.stores import Stores
 __all__ = ["MqttBridge", "mqtt_server_settings", "service_writers"]
 
 log = structlog.get_logger("urbandata.sensors.mqtt")
-
-ORIGIN = "urbandata-origin"
-SESSION_EXPIRY_SECONDS = 3600  # with a fixed client id the broker keeps QoS 1 messages this long while we are away
-
-
-class _OriginProperties(Properties):
-    """PUBLISH properties naming the sending platform process, packed once: paho packs properties
-    on every publish, which costs more than the publish itself."""
-
-    def __init__(self, client_id: str) -> None:
-        super().__init__(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        self.UserProperty = (ORIGIN, client_id)
-        object.__setattr__(self, "_packed", super().pack())  # type: ignore[no-untyped-call]
-
-    def pack(self) -> bytes:
-        packed: bytes = object.__getattribute__(self, "_packed")
-        return packed
-
 
 def sta_base_url(settings: Settings) -> str:
     """The absolute SensorThings service root outside a request (selfLinks in MQTT-created entities)."""
@@ -105,7 +86,7 @@ def service_writers(settings: Settings, stores: Stores) -> tuple[CreateMany, Pos
 
 class MqttBridge:
     """Connects to the broker named by URBANDATA_MQTT_URL; `start()` returns at once, the connection
-    is made (and remade, with exponential backoff) in the background."""
+    is made (and remade, with exponential backoff) in the background by the link process."""
 
     def __init__(
         self,
@@ -153,49 +134,72 @@ class MqttBridge:
         self._unsubscribe: Any = None
         self.persistent = settings.mqtt_client_id is not None
         self.client_id = settings.mqtt_client_id or f"urbandata-{uuid.uuid4().hex[:12]}"
-        self.client = self._make_client(reconnect_delay)
-        self._origin = _OriginProperties(self.client_id)
+        self.reconnect_delay = reconnect_delay
+        self._stopping = threading.Event()
+        self._pipe_lock = threading.Lock()
+        self._pipe: Connection | None = None
+        self._proc: BaseProcess | None = None
+        self._reader: threading.Thread | None = None
 
-    def _make_client(self, reconnect_delay: tuple[int, int]) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
+    def _config(self) -> LinkConfig:
+        s = self.settings
+        return LinkConfig(
+            host=self.host,
+            port=self.port,
+            secure=self.secure,
+            ca_file=str(s.mqtt_ca_file) if s.mqtt_ca_file else None,
+            username=s.mqtt_username,
+            password=s.mqtt_password.get_secret_value() if s.mqtt_password else None,
+            client_id=self.client_id,
+            persistent=self.persistent,
+            filters=tuple(self._filters()),
+            shared=s.mqtt_shared_group is not None,
+            reconnect_delay=(float(self.reconnect_delay[0]), float(self.reconnect_delay[1])),
         )
-        if self.settings.mqtt_username:
-            password = self.settings.mqtt_password.get_secret_value() if self.settings.mqtt_password else None
-            client.username_pw_set(self.settings.mqtt_username, password)
-        if self.secure:
-            ca = str(self.settings.mqtt_ca_file) if self.settings.mqtt_ca_file else None
-            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        client.reconnect_delay_set(*reconnect_delay)  # paho doubles the delay up to the maximum
-        client.max_queued_messages_set(10000)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        return client
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> MqttBridge:
         self.ingestor.start()
         self.publisher.start()
         self._unsubscribe = hub_of(self.stores.caches).subscribe(self.publisher.on_changes)
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS if self.persistent else 0
-        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=not self.persistent, properties=props)
-        self.client.loop_start()
+        self._stopping.clear()
+        self._spawn()
+        self._reader = threading.Thread(target=self._read, name="mqtt-link-reader", daemon=True)
+        self._reader.start()
         log.info("mqtt bridge started", broker=f"{self.host}:{self.port}", client_id=self.client_id)
         return self
 
+    def _spawn(self) -> None:
+        ctx = mp.get_context("spawn")  # a clean interpreter: no copied threads, locks or database connections
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=run_link, args=(self._config(), theirs), name="urbandata-mqtt-link", daemon=True)
+        proc.start()
+        theirs.close()
+        with self._pipe_lock:
+            self._pipe, self._proc = mine, proc
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking messages, write what is buffered, publish what is queued, disconnect."""
-        self.client.unsubscribe(self._filters())
+        self._command(("unsubscribe",))
         self.ingestor.stop(timeout)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self.publisher.stop(timeout)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self._stopping.set()
+        self._command(("stop",))
+        if self._proc is not None:
+            self._proc.join(timeout)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(2)
+        if self._reader is not None:
+            self._reader.join(timeout)
+            self._reader = None
+        with self._pipe_lock:
+            if self._pipe is not None:
+                self._pipe.close()
+            self._pipe, self._proc = None, None
         self.connected.clear()
         self.metrics.connected.set(0)
 
@@ -209,46 +213,59 @@ class MqttBridge:
         return self.connected.wait(timeout)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Every received message written and every change published (tests, benchmarks)."""
+        """Every received message written and every change handed to the link (tests, benchmarks)."""
         return self.ingestor.wait_idle(timeout) and self.publisher.wait_idle(timeout)
 
-    # --- paho callbacks (network thread) ------------------------------------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
-        if reason.is_failure:
-            log.error("mqtt connection refused", reason=str(reason))
-            return
-        group = self.settings.mqtt_shared_group
-        # "no local" keeps our own notifications away; MQTT 5 forbids it on shared subscriptions,
-        # where the origin user property (checked in _on_message) does the job instead
-        options = SubscribeOptions(qos=1, noLocal=group is None)
-        client.subscribe([(topic, options) for topic in self._filters()])
-        self.metrics.connects.inc()
-        self.metrics.connected.set(1)
-        log.info("mqtt connected", broker=f"{self.host}:{self.port}", session_present=bool(flags.session_present))
+    # --- the link process -----------------------------------------------------------------------
+    def _command(self, message: tuple[Any, ...]) -> bool:
+        with self._pipe_lock:
+            if self._pipe is None:
+                return False
+            try:
+                self._pipe.send(message)
+                return True
+            except (OSError, ValueError):  # the link process is gone (it is restarted by the reader)
+                return False
 
-    def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any
-    ) -> None:
-        refused = [str(r) for r in reasons if r.is_failure]
-        if refused:  # e.g. the broker's ACL does not let the platform read the create topics
-            log.error("mqtt subscription refused", reasons=refused)
-            return
-        self.connected.set()  # connected and subscribed: messages published from now on arrive
+    def _send(self, messages: list[tuple[str, bytes]]) -> bool:
+        return self._command(("publish", messages))
 
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
-    ) -> None:
-        self.connected.clear()
-        self.metrics.connected.set(0)
-        log.warning("mqtt disconnected", reason=str(reason))
+    def _read(self) -> None:
+        """What the link process reports, until it ends; restarted (after a second) if it dies."""
+        while True:
+            pipe = self._pipe
+            if pipe is None:
+                return
+            try:
+                while True:
+                    self._handle(pipe.recv())
+            except (EOFError, OSError):
+                pass
+            self.connected.clear()
+            self.metrics.connected.set(0)
+            if self._stopping.wait(1.0):
+                return
+            log.error("mqtt link process ended unexpectedly, restarting it")
+            self._spawn()
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        props = getattr(message, "properties", None)
-        for key, _value in getattr(props, "UserProperty", None) or ():
-            if key == ORIGIN:
-                return  # a notification published by a platform process, not a create request
-        self.ingestor.offer(message.topic, bytes(message.payload))
-
-    def _send(self, topic: str, payload: bytes) -> bool:
-        info = self.client.publish(topic, payload, qos=0, properties=self._origin)
-        return info.rc == mqtt.MQTT_ERR_SUCCESS
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "messages":
+            self.ingestor.offer_many(message[1])
+        elif kind == "published":
+            self.metrics.published.inc(message[1])
+            if message[2]:
+                self.metrics.publish_dropped.inc(message[2])
+        elif kind == "connected":
+            self.metrics.connects.inc()
+            self.metrics.connected.set(1)
+            log.info("mqtt connected", broker=f"{self.host}:{self.port}", session_present=message[1])
+        elif kind == "subscribed":
+            if message[1]:  # e.g. the broker's ACL does not let the platform read the create topics
+                log.error("mqtt subscription refused", reasons=message[1])
+            else:
+                self.connected.set()  # connected and subscribed: messages published from now on arrive
+        elif kind == "disconnected":
+            self.connected.clear()
+            self.metrics.connected.set(0)
+            log.warning("mqtt disconnected", reason=message[1])

@@ -166,6 +166,26 @@ class Ingestor:
             self._cond.notify()
         return True
 
+    def offer_many(self, messages: list[tuple[str, bytes]]) -> int:
+        """Take a batch of messages (from the link process); returns how many were accepted."""
+        self.metrics.received.inc(len(messages))
+        accepted = 0
+        with self._cond:
+            for topic, payload in messages:
+                if parse_create_topic(self.prefix, topic) is None:
+                    self._reject("unsupported_topic", topic, f"{topic!r} is not a SensorThings create topic")
+                    continue
+                if len(self._buffer) + self._inflight >= self.capacity:
+                    self.metrics.dropped.inc()
+                    log.error("mqtt buffer full, message dropped", topic=topic, capacity=self.capacity)
+                    continue
+                self._buffer.append((topic, payload))
+                accepted += 1
+            self.metrics.buffered.set(len(self._buffer) + self._inflight)
+            if accepted:
+                self._cond.notify()
+        return accepted
+
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
@@ -242,11 +262,13 @@ class Ingestor:
                 self._reject("invalid_json", topic, f"payload is not JSON: {exc}")
         for group in group_messages(decoded):
             topic = self.prefix + group.label
+            created = 0
             for outcome in self._write_group(group):
                 if isinstance(outcome, UrbanDataError):
                     self._reject(outcome.code, topic, outcome.message)
                 else:
-                    self.metrics.created.inc()
+                    created += 1
+            self.metrics.created.inc(created)
 
     def _write_group(self, group: _Group) -> list[str | UrbanDataError]:
         if group.stream is not None:

@@ -18,8 +18,9 @@ from urbandata.sensors.mqtt_topics import change_messages
 
 log = structlog.get_logger("urbandata.sensors.mqtt")
 
-# send(topic, payload) -> True when handed to the broker connection
-Send = Callable[[str, bytes], bool]
+# send([(topic, payload), ...]) -> True when handed to the broker connection (which counts what it
+# actually publishes in urbandata_mqtt_published_total)
+Send = Callable[[list[tuple[str, bytes]]], bool]
 
 _STOP: list[Change] = []
 
@@ -72,12 +73,9 @@ class Publisher:
             if changes is _STOP:
                 return
             try:
-                for change in changes:
-                    for topic, payload in change_messages(self.prefix, change):
-                        if self._send(topic, payload):
-                            self.metrics.published.inc()
-                        else:
-                            self.metrics.publish_dropped.inc()
+                messages = [m for change in changes for m in change_messages(self.prefix, change)]
+                if messages and not self._send(messages):
+                    self.metrics.publish_dropped.inc(len(messages))
             except Exception:  # a broken message must not stop the publisher
                 log.exception("mqtt publish failed")
             finally:
