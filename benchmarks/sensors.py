@@ -519,7 +519,7 @@ def main() -> None:
     ap.add_argument("--obs", type=int, default=10_000_000, help="observations of the long-history Datastream")
     ap.add_argument("--http-obs", type=int, default=200_000, help="observations created via dataArray")
     ap.add_argument("--batch", type=int, default=10_000, help="observations per CreateObservations request")
-    ap.add_argument("--mqtt-obs", type=int, default=50_000)
+    ap.add_argument("--mqtt-obs", type=int, default=100_000)
     ap.add_argument("--mqtt-url", default=None, help="an existing broker (default: a private Mosquitto)")
     ap.add_argument("--requests", type=int, default=30, help="timed requests per read measure")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
