@@ -298,6 +298,21 @@ def test_reconnects_after_the_connection_drops(
     assert [o["result"] for o in _observations(admin, stores, f"Datastreams({st.no2})/Observations")] == [5.0]
 
 
+def test_a_dead_link_process_is_restarted(
+    bridge: MqttBridge, sender: Sender, world: dict[str, Station], admin: RequestContext, stores: Stores, prefix: str
+) -> None:
+    st = world["public"]
+    link = bridge._proc
+    assert link is not None and link.is_alive()
+    link.kill()  # the broker connection's process dies (out of memory, a bug, an operator's kill)
+    assert wait_until(lambda: bridge.metrics.sample("urbandata_mqtt_connects_total") == 2, timeout=15)
+    assert bridge._proc is not link and bridge.wait_connected(10)
+    body = {"phenomenonTime": "2024-05-01T11:00:00Z", "result": 7.0}
+    sender.send(f"{prefix}Datastreams({st.no2})/Observations", body)
+    assert wait_until(lambda: bridge.metrics.sample("urbandata_mqtt_created_total") == 1)
+    assert [o["result"] for o in _observations(admin, stores, f"Datastreams({st.no2})/Observations")] == [7.0]
+
+
 def test_the_configured_account_decides(
     backend: str,
     tmp_path: Path,
