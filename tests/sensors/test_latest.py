@@ -79,3 +79,26 @@ def test_bad_input_is_400(client: TestClient) -> None:
         assert r.json()["error"]["details"]["parameter"] == parameter
     many = ",".join(str(i) for i in range(6000))
     assert client.get(f"{STA}/LatestObservations?things={many}").status_code == 400
+
+
+def test_two_writers_of_one_datastream_keep_the_latest_value_and_extent(
+    client: TestClient, sensor_world: dict[str, str], stores: Stores
+) -> None:
+    """A writer that read the Datastream before another one committed newer data (an upload and an
+    MQTT gateway at once) must not set the latest value or the extent back."""
+    from urbandata.sensors import observations as obs
+
+    thing, ds = create_station(client, sensor_world["steward"], name="Zwei Schreiber")
+    base = dt.datetime(2026, 11, 2, 8, tzinfo=UTC)
+    with stores.engine.connect() as conn:
+        stale = obs.load_stream(conn, ds)  # read before the other writer commits
+    add_observations(stores, ds, [(base + dt.timedelta(hours=2), 20.0)])  # the other writer: newer data
+    with stores.engine.begin() as conn:  # now the first writer stores older data
+        older = obs.NewObservation(phenomenon_time=base, phenomenon_time_end=None, result=10.0)
+        (new_id,) = obs.insert_observations(conn, stale, [older])
+        assert isinstance(new_id, int)
+
+    latest = client.get(f"{STA}/LatestObservations?things={thing}").json()["value"][0]
+    assert (latest["phenomenonTime"], latest["result"]) == ("2026-11-02T10:00:00Z", 20.0)
+    stream = client.get(f"{STA}/Datastreams({ds})").json()
+    assert stream["phenomenonTime"] == "2026-11-02T08:00:00Z/2026-11-02T10:00:00Z"

@@ -434,13 +434,11 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int] |
 
 def _copy_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
     """PostgreSQL: ids drawn from the table's sequence up front, then one COPY with them."""
-    ids = sorted(
-        int(i)
-        for i in conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('sta_observations', 'id')) FROM generate_series(1, %(n)s)",
-            {"n": len(rows)},
-        ).scalars()
-    )
+    drawn = conn.exec_driver_sql(
+        "SELECT array_agg(nextval(pg_get_serial_sequence('sta_observations', 'id'))) FROM generate_series(1, %(n)s)",
+        {"n": len(rows)},
+    ).scalar_one()  # one array, converted by the driver, rather than n result rows
+    ids = sorted(int(i) for i in drawn)
     columns = ", ".join(("id", *_COLUMNS))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -539,27 +537,50 @@ def _after_insert(conn: sa.Connection, stream: Stream, rows: list[dict[str, Any]
 
 
 def refresh_extent(conn: sa.Connection, stream: Stream, rows: list[dict[str, Any]], ids: list[int]) -> None:
-    """Datastream phenomenonTime/resultTime extents and its latest observation (by phenomenonTime)."""
+    """Datastream phenomenonTime/resultTime extents and its latest observation (by phenomenonTime).
+
+    The new values are merged in SQL with what the row holds when it is updated, not with what
+    was read at the start: two writers of one Datastream (HTTP uploads, MQTT) commit in either
+    order and the extents and the latest observation still come out right."""
     starts = [r["phenomenon_time"] for r in rows]
     ends = [r["phenomenon_time_end"] or r["phenomenon_time"] for r in rows]
     result_times = [r["result_time"] for r in rows if r["result_time"] is not None]
     latest_pos = max(range(len(rows)), key=lambda i: (starts[i], ids[i]))
-    values: dict[str, Any] = {}
+    tbl = t.sta_multi_datastreams if stream.multi else t.sta_datastreams
+    c = tbl.c
+    pg = conn.dialect.name == "postgresql"
+    least, greatest = (sa.func.least, sa.func.greatest) if pg else (sa.func.min, sa.func.max)
+
+    def lower(col: sa.Column[Any], value: dt.datetime) -> Any:
+        return least(sa.func.coalesce(col, value), value)
+
+    def upper(col: sa.Column[Any], value: dt.datetime) -> Any:
+        return greatest(sa.func.coalesce(col, value), value)
+
+    latest_end = ends[latest_pos]
+    values: dict[str, Any] = {
+        # the SET expressions all see the row as it was before this UPDATE
+        "latest_observation_id": sa.case(
+            (sa.or_(c.phenomenon_time_end.is_(None), c.phenomenon_time_end <= latest_end), ids[latest_pos]),
+            else_=c.latest_observation_id,
+        ),
+        "phenomenon_time_start": lower(c.phenomenon_time_start, min(starts)),
+        "phenomenon_time_end": upper(c.phenomenon_time_end, max(ends)),
+    }
+    if result_times:
+        values["result_time_start"] = lower(c.result_time_start, min(result_times))
+        values["result_time_end"] = upper(c.result_time_end, max(result_times))
+    conn.execute(tbl.update().where(c.id == stream.id).values(**values))
+    # this writer's view, for further inserts into the same Stream object in this transaction
     if stream.phenomenon_time_start is None or min(starts) < stream.phenomenon_time_start:
-        values["phenomenon_time_start"] = stream.phenomenon_time_start = min(starts)
+        stream.phenomenon_time_start = min(starts)
     if stream.phenomenon_time_end is None or max(ends) > stream.phenomenon_time_end:
-        values["phenomenon_time_end"] = stream.phenomenon_time_end = max(ends)
+        stream.phenomenon_time_end = max(ends)
     if result_times:
         if stream.result_time_start is None or min(result_times) < stream.result_time_start:
-            values["result_time_start"] = stream.result_time_start = min(result_times)
+            stream.result_time_start = min(result_times)
         if stream.result_time_end is None or max(result_times) > stream.result_time_end:
-            values["result_time_end"] = stream.result_time_end = max(result_times)
-    tbl = t.sta_multi_datastreams if stream.multi else t.sta_datastreams
-    latest_is_new = "phenomenon_time_end" in values or stream.phenomenon_time_end == ends[latest_pos]
-    if latest_is_new:
-        values["latest_observation_id"] = ids[latest_pos]
-    if values:
-        conn.execute(tbl.update().where(tbl.c.id == stream.id).values(**values))
+            stream.result_time_end = max(result_times)
 
 
 def rebuild_extent(conn: sa.Connection, stream_id: int, *, multi: bool = False) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from urbandata.errors import InvalidInput, NotImplementedFeature
@@ -36,6 +37,10 @@ def base_url(request: Request) -> str:
     public = request.app.state.settings.public_url
     root = public.rstrip("/") if public else str(request.base_url).rstrip("/")
     return root + ROOT
+
+
+# Routes that read the body are async; the service work then runs in the thread pool, as for the
+# plain routes, so that a long bulk write does not hold up the server's event loop.
 
 
 async def _body(request: Request) -> Any:
@@ -72,7 +77,9 @@ def root(request: Request) -> Response:
 @router.post("/CreateObservations", status_code=201, summary="Create many observations (dataArray)")
 async def create_observations(request: Request, ctx: ContextDep, stores: StoresDep) -> Response:
     body = await _body(request)
-    links = service.create_observations_data_array(ctx, stores, body, base_url=base_url(request))
+    links = await run_in_threadpool(
+        service.create_observations_data_array, ctx, stores, body, base_url=base_url(request)
+    )
     return Response(orjson.dumps(links), status_code=201, media_type="application/json")
 
 
@@ -81,7 +88,7 @@ async def json_batch(request: Request, ctx: ContextDep, stores: StoresDep) -> Re
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise NotImplementedFeature("Only JSON batch requests (Content-Type: application/json) are supported")
     body = await _body(request)
-    return _json(batch.run(ctx, stores, body, base_url=base_url(request)))
+    return _json(await run_in_threadpool(batch.run, ctx, stores, body, base_url=base_url(request)))
 
 
 @router.get("/{path:path}", summary="Read an entity set, entity, property or navigation path")
@@ -99,16 +106,16 @@ def read(path: str, request: Request, ctx: ContextDep, stores: StoresDep) -> Res
 async def create(path: str, request: Request, ctx: ContextDep, stores: StoresDep) -> Response:
     body = await _body(request)
     if path.rstrip("/").endswith("/$ref"):
-        service.link(ctx, stores, path, body, base_url=base_url(request))
+        await run_in_threadpool(service.link, ctx, stores, path, body, base_url=base_url(request))
         return Response(status_code=204)
-    created = service.post(ctx, stores, path, body, base_url=base_url(request))
+    created = await run_in_threadpool(service.post, ctx, stores, path, body, base_url=base_url(request))
     return _json(created.entity, 201, {"Location": created.location})
 
 
 @router.patch("/{path:path}", summary="Update an entity (merge)")
 async def update(path: str, request: Request, ctx: ContextDep, stores: StoresDep) -> Response:
     body = await _body(request)
-    return _json(service.patch(ctx, stores, path, body, base_url=base_url(request)))
+    return _json(await run_in_threadpool(service.patch, ctx, stores, path, body, base_url=base_url(request)))
 
 
 @router.put("/{path:path}", include_in_schema=False)
