@@ -48,6 +48,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import threading
 import time
 import uuid
 import zoneinfo
@@ -324,8 +325,11 @@ def _ok(r: httpx.Response) -> Any:
     return r.json()
 
 
-def data_array(http: httpx.Client, stream: int, token: str, total: int, batch: int, start: dt.datetime) -> float:
-    """Observations/s via POST CreateObservations (bodies serialised before the clock starts)."""
+def data_array(
+    base: str, stream: int, token: str, total: int, batch: int, start: dt.datetime, uploaders: int = 1
+) -> float:
+    """Observations/s via POST CreateObservations (bodies serialised before the clock starts), from
+    `uploaders` clients at once (each its own keep-alive connection, every uploader-th batch)."""
     bodies = []
     for b in range(0, total, batch):
         rows = [[(start + i * STEP).isoformat(), _value(i)] for i in range(b, min(total, b + batch))]
@@ -335,14 +339,27 @@ def data_array(http: httpx.Client, stream: int, token: str, total: int, batch: i
             ).encode()
         )
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    created = [0] * uploaders
+    ready = threading.Barrier(uploaders + 1)
+
+    def upload(k: int) -> None:
+        with httpx.Client(base_url=base) as http:
+            _ok(http.get("/sta/v1.1"))  # connected before the clock starts
+            ready.wait()
+            for body in bodies[k::uploaders]:
+                links = _ok(http.post("/sta/v1.1/CreateObservations", content=body, headers=headers, timeout=300))
+                created[k] += sum(1 for x in links if x != "error")
+
+    threads = [threading.Thread(target=upload, args=(k,)) for k in range(uploaders)]
+    for th in threads:
+        th.start()
+    ready.wait()
     started = time.perf_counter()
-    created = 0
-    for body in bodies:
-        links = _ok(http.post("/sta/v1.1/CreateObservations", content=body, headers=headers, timeout=300))
-        created += sum(1 for x in links if x != "error")
+    for th in threads:
+        th.join()
     seconds = time.perf_counter() - started
-    if created != total:
-        raise RuntimeError(f"CreateObservations created {created} of {total}")
+    if sum(created) != total:
+        raise RuntimeError(f"CreateObservations created {sum(created)} of {total}")
     return total / seconds
 
 
@@ -554,9 +571,9 @@ def main() -> None:
         raw = RawQueries(engine)
 
         with server(env, work / "server.log") as base, httpx.Client(base_url=base) as http:
-            # 1. creating observations
+            # 1. creating observations: one uploader, then two at once (on fresh time ranges)
             start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-            ours_rate = data_array(http, ids["Ingest HTTP"], world["token"], args.http_obs, args.batch, start)
+            ours_rate = data_array(base, ids["Ingest HTTP"], world["token"], args.http_obs, args.batch, start)
             raw_rate = raw_insert(engine, ids["Ingest raw"], world["feature"], args.http_obs, args.batch, start)
             results.append(
                 {
@@ -566,6 +583,18 @@ def main() -> None:
                     "ratio": round(raw_rate / ours_rate, 1),
                     "target": f">= {TARGETS['data_array_per_s']:,}/s",
                     "note": "raw: executemany INSERT, same batches",
+                }
+            )
+            later = start + args.http_obs * STEP
+            two_rate = data_array(base, ids["Ingest HTTP"], world["token"], args.http_obs, args.batch, later, 2)
+            results.append(
+                {
+                    "measure": "  same, two uploaders at once",
+                    "ours_per_s": round(two_rate),
+                    "raw_per_s": round(raw_rate),
+                    "ratio": round(raw_rate / two_rate, 1),
+                    "target": "",
+                    "note": "raw: the single executemany above",
                 }
             )
             # 2. a month of hourly averages
