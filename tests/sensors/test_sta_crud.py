@@ -220,6 +220,62 @@ def test_create_observations_data_array_reports_each_row(client: TestClient, sen
     assert [row[2] for row in got["value"][0]["dataArray"]] == [20, 21.5]
 
 
+def _bulk(ds: int, rows: list[list[object]], components: list[str] | None = None) -> list[dict[str, object]]:
+    comps = components or ["phenomenonTime", "result"]
+    return [{"Datastream": {"@iot.id": ds}, "components": comps, "dataArray": rows}]
+
+
+def _minute(i: int) -> str:
+    return f"2026-10-{1 + i // 1440:02d}T{i // 60 % 24:02d}:{i % 60:02d}:00Z"
+
+
+def test_a_large_data_array_is_stored_whole_and_reports_each_bad_row(
+    client: TestClient, sensor_world: dict[str, str]
+) -> None:
+    """Large requests take the one-pass COPY on PostgreSQL; every outcome must equal the two-step path's."""
+    h = bearer(sensor_world["steward"])
+    _, ds = create_station(client, sensor_world["steward"])
+    rows: list[list[object]] = [[_minute(i), i / 4] for i in range(3000)]
+    rows[10] = [_minute(9), 1.0]  # the same phenomenonTime twice in one request
+    rows[20] = [_minute(20), "zwanzig"]  # not a number for an OM_Measurement
+    rows[30] = ["gestern", 1.0]  # not a time
+    links = client.post(f"{STA}/CreateObservations", json=_bulk(ds, rows), headers=h).json()
+    assert [i for i, x in enumerate(links) if x == "error"] == [10, 20, 30]
+    stored = client.get(f"{STA}/Datastreams({ds})/Observations?$count=true&$top=1&$orderby=phenomenonTime desc").json()
+    assert stored["@iot.count"] == 2997
+    last = stored["value"][0]
+    assert last["@iot.selfLink"] == links[-1] and last["result"] == 2999 / 4
+    assert last["phenomenonTime"] == "2026-10-03T01:59:00Z"
+    hours = client.get(
+        f"{STA}/Datastreams({ds})/Aggregations?interval=hour&functions=count,sum"
+        "&from=2026-10-01T00:00:00Z&to=2026-10-01T01:00:00Z"
+    ).json()["value"]
+    assert hours[0]["count"] == 57 and hours[0]["sum"] == sum(i / 4 for i in range(60) if i not in (10, 20, 30))
+    stream = client.get(f"{STA}/Datastreams({ds})").json()
+    assert stream["phenomenonTime"] == "2026-10-01T00:00:00Z/2026-10-03T01:59:00Z"
+
+    # a second request that repeats one stored time: that row is refused, the others are stored
+    again: list[list[object]] = [[_minute(i), 1.0] for i in range(3000, 3600)] + [[_minute(5), 1.0]]
+    links = client.post(f"{STA}/CreateObservations", json=_bulk(ds, again), headers=h).json()
+    assert links[-1] == "error" and "error" not in links[:-1]
+    count = client.get(f"{STA}/Datastreams({ds})/Observations?$count=true&$top=1").json()["@iot.count"]
+    assert count == 2997 + 600
+
+
+def test_a_large_data_array_with_features_of_interest(client: TestClient, sensor_world: dict[str, str]) -> None:
+    h = bearer(sensor_world["steward"])
+    _, ds = create_station(client, sensor_world["steward"])
+    links = client.post(f"{STA}/CreateObservations", json=_bulk(ds, [[_minute(0), 1.0]]), headers=h).json()
+    feature = client.get(links[0].removeprefix("http://testserver") + "/FeatureOfInterest").json()["@iot.id"]
+    rows: list[list[object]] = [[_minute(i), 2.0, feature] for i in range(1, 801)]
+    rows[5][2] = 999999  # no such FeatureOfInterest
+    comps = ["phenomenonTime", "result", "FeatureOfInterest/id"]
+    links = client.post(f"{STA}/CreateObservations", json=_bulk(ds, rows, comps), headers=h).json()
+    assert [i for i, x in enumerate(links) if x == "error"] == [5]
+    count = client.get(f"{STA}/FeaturesOfInterest({feature})/Observations?$count=true&$top=1").json()["@iot.count"]
+    assert count == 800
+
+
 def test_json_batch_runs_an_atomicity_group_all_or_nothing(client: TestClient, sensor_world: dict[str, str]) -> None:
     h = bearer(sensor_world["steward"])
     tid, _ = create_station(client, sensor_world["steward"])

@@ -445,26 +445,15 @@ def _create_many(
             mark_checked()  # nothing to write: an unknown stream is a 404 for anybody (as when raised)
             return [exc for _ in items]
         access.require_write(ctx, stores, stream.dataset_id)
-        parsed: list[obs.NewObservation | UrbanDataError] = []
-        for item in items:
-            try:
-                parsed.append(parse(item, now))
-            except UrbanDataError as exc:
-                parsed.append(exc)
-        good = [p for p in parsed if isinstance(p, obs.NewObservation)]
         sink: list[dict[str, Any]] = []
-        outcome = iter(obs.insert_observations(conn, stream, good, sink=sink) if good else [])
+        outcome = obs.copy_in_one_pass(conn, stream, items, parse, now, sink)
+        if outcome is None:
+            outcome = _parse_then_insert(conn, stream, items, parse, now, sink)
         if sink and stream.dataset_id is not None:
             latest = max(r["phenomenon_time_end"] or r["phenomenon_time"] for r in sink)
             catalog.data_arrived(stores, conn, stream.dataset_id, latest)
-        results: list[str | UrbanDataError] = []
         prefix = f"{base_url}/{entity.name}("
-        for p in parsed:
-            if isinstance(p, UrbanDataError):
-                results.append(p)
-                continue
-            o = next(outcome)
-            results.append(o if isinstance(o, UrbanDataError) else f"{prefix}{o})")
+        results = [o if isinstance(o, UrbanDataError) else f"{prefix}{o})" for o in outcome]
         changes: list[Change] = []
         if hub.active and sink:
             public = access.is_public(stores, conn, stream.dataset_id)
@@ -481,6 +470,26 @@ def _create_many(
                 )
     hub.publish(changes)
     return results
+
+
+def _parse_then_insert(
+    conn: sa.Connection,
+    stream: obs.Stream,
+    items: list[Any],
+    parse: Callable[[Any, dt.datetime], obs.NewObservation],
+    now: dt.datetime,
+    sink: list[dict[str, Any]],
+) -> list[int | UrbanDataError]:
+    """Per item the new observation's id or the error that rejected it."""
+    parsed: list[obs.NewObservation | UrbanDataError] = []
+    for item in items:
+        try:
+            parsed.append(parse(item, now))
+        except UrbanDataError as exc:
+            parsed.append(exc)
+    good = [p for p in parsed if isinstance(p, obs.NewObservation)]
+    inserted = iter(obs.insert_observations(conn, stream, good, sink=sink) if good else [])
+    return [p if isinstance(p, UrbanDataError) else next(inserted) for p in parsed]
 
 
 class _RowLike:
