@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from urbandata.auth.policy import Scope
 from urbandata.db.tables import (
     dataset_keywords,
+    dataset_search_terms,
     dataset_services,
     dataset_themes,
     datasets,
@@ -99,6 +100,25 @@ def update_dataset(
     conn.execute(datasets.update().where(datasets.c.id == ds_id).values(**values, updated_at=now()))
     _set_tags(conn, ds_id, keywords, themes)
     _fts_sync(conn, ds_id, old_text, values["search_text"])
+
+
+def set_search_text(conn: sa.Connection, ds_id: int, old_text: str, new_text: str) -> None:
+    """Only the full-text index of a dataset (not a change of its metadata)."""
+    if new_text != old_text:
+        conn.execute(datasets.update().where(datasets.c.id == ds_id).values(search_text=new_text))
+        _fts_sync(conn, ds_id, old_text, new_text)
+
+
+def put_search_terms(conn: sa.Connection, ds_id: int, source: str, terms: str) -> None:
+    t = dataset_search_terms
+    conn.execute(t.delete().where(t.c.dataset_id == ds_id, t.c.source == source))
+    if terms:
+        conn.execute(t.insert().values(dataset_id=ds_id, source=source, terms=terms))
+
+
+def search_terms(conn: sa.Connection, ds_id: int) -> list[str]:
+    t = dataset_search_terms
+    return list(conn.execute(sa.select(t.c.terms).where(t.c.dataset_id == ds_id).order_by(t.c.source)).scalars())
 
 
 def _set_tags(conn: sa.Connection, ds_id: int, keywords: list[str], themes: list[str]) -> None:

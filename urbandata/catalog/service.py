@@ -91,7 +91,9 @@ def _org(r: Any) -> Organization:
 # --- datasets ----------------------------------------------------------------------------------
 
 
-def _search_text(meta: dict[str, Any], org_name: str, resource_names: list[str] | None = None) -> str:
+def _search_text(
+    meta: dict[str, Any], org_name: str, resource_names: list[str] | None = None, extra: list[str] | None = None
+) -> str:
     profile = load_profile()
     themes = [profile.label("themes", t) for t in meta.get("themes", [])]
     return index_text(
@@ -101,7 +103,20 @@ def _search_text(meta: dict[str, Any], org_name: str, resource_names: list[str] 
         org_name,
         " ".join(themes),
         " ".join(resource_names or []),
+        *(extra or []),
     )
+
+
+def set_search_terms(conn: sa.Connection, dataset_id: int, source: str, terms: list[str]) -> None:
+    """Another domain adds words to a dataset's full-text search, in `conn`'s transaction: e.g. the
+    sensors the names of the dataset's Things and Datastreams, so that a search for "Stiftsplatz"
+    finds the air-quality dataset with that station. Replaces what `source` gave before."""
+    repo.put_search_terms(conn, dataset_id, source, " ".join(t for t in terms if t))
+    row = repo.get_dataset_by_id(conn, dataset_id)
+    if row is not None:
+        names = [r.name for r in repo.list_resources(conn, row.id)]
+        text = _search_text(row.meta, row.org_name, names, repo.search_terms(conn, row.id))
+        repo.set_search_text(conn, row.id, row.search_text, text)
 
 
 def _columns(meta: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +169,8 @@ def update_dataset(ctx: RequestContext, stores: Stores, slug: str, changes: dict
             details={"before": {k: row.meta.get(k) for k in changes}, "after": {k: merged.get(k) for k in changes}},
         )
         names = [r.name for r in repo.list_resources(conn, row.id)]
-        values = {**_columns(merged), "search_text": _search_text(merged, row.org_name, names)}
+        extra = repo.search_terms(conn, row.id)
+        values = {**_columns(merged), "search_text": _search_text(merged, row.org_name, names, extra)}
         repo.update_dataset(conn, row.id, row.search_text, values, merged.get("keywords", []), merged.get("themes", []))
     return get_dataset(ctx, stores, slug)
 
@@ -447,7 +463,7 @@ def _reindex(stores: Stores, slug: str) -> None:
             return
         names = [r.name for r in repo.list_resources(conn, row.id)]
         kw, th, _ = repo.tags(conn, [row.id])
-        values = {"search_text": _search_text(row.meta, row.org_name, names)}
+        values = {"search_text": _search_text(row.meta, row.org_name, names, repo.search_terms(conn, row.id))}
         repo.update_dataset(conn, row.id, row.search_text, values, kw[row.id], th[row.id])
 
 

@@ -479,6 +479,14 @@ periodic_jobs = sa.Table(  # periodic maintenance hooks of the scheduler: when e
 
 # --- data services of datasets (migration 0007) ---------------------------------------------------
 
+dataset_search_terms = sa.Table(  # words another domain adds to a dataset's full-text search
+    "dataset_search_terms",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("source", sa.String(40), primary_key=True),  # "sensors"
+    sa.Column("terms", sa.Text, nullable=False),
+)
+
 dataset_services = sa.Table(
     "dataset_services",
     metadata,

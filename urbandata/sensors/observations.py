@@ -471,6 +471,25 @@ def _ids_by_time(conn: sa.Connection, stream: Stream, times: list[dt.datetime]) 
     return [by_time[when] for when in times]
 
 
+# how the values of ("id", *_COLUMNS) are written into a text COPY; the server parses each field with
+# its column's type, so JSON goes as text (already serialised) into the jsonb columns
+_COPY_TEXT_TYPES = [
+    "int8",
+    "int4",
+    "int4",
+    "int4",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "text",
+]
+
+
 class _NotInOnePass(Exception):
     """An item the one-pass COPY does not handle (an explicit or inline FeatureOfInterest)."""
 
@@ -511,6 +530,7 @@ def copy_in_one_pass(
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 with cursor.copy(f"COPY sta_observations ({columns}) FROM STDIN") as copy:
+                    copy.set_types(_COPY_TEXT_TYPES)  # no type lookup per value
                     for item, new_id in zip(items, ids, strict=True):
                         try:
                             o = parse(item, now)

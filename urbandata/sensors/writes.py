@@ -33,13 +33,47 @@ class Unit:
     updated: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
     deleted: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     moved: set[int] = field(default_factory=set)  # Things that got a new Location
+    renamed: set[int] = field(default_factory=set)  # datasets whose Things or Datastreams changed
+
+
+_NAMED = ("Things", "Datastreams", "MultiDatastreams")  # their names go into the catalog search
+SEARCH_TERMS_MAX = 2000  # names per dataset in the search index
 
 
 def finish(unit: Unit) -> None:
-    """End of a write: one HistoricalLocation per Thing whose Locations changed (STA 10.2.1.3)."""
+    """End of a write: one HistoricalLocation per Thing whose Locations changed (STA 10.2.1.3), and
+    the catalog search text of every dataset whose Things or Datastreams changed."""
     for thing_id in sorted(unit.moved):
         _thing_locations_changed(unit, thing_id)
     unit.moved.clear()
+    for set_name, entity_id in [*unit.created, *((s, i) for s, i, _ in unit.updated)]:
+        if set_name in _NAMED:
+            entity = ENTITY_SETS[set_name]
+            row = _row(unit.conn, entity, entity_id)
+            owner = dataset_of(unit.conn, entity, row) if row is not None else None
+            if owner is not None:
+                unit.renamed.add(owner)
+    for dataset_id in sorted(unit.renamed):
+        catalog.set_search_terms(unit.conn, dataset_id, "sensors", sensor_terms(unit.conn, dataset_id))
+    unit.renamed.clear()
+
+
+def sensor_terms(conn: sa.Connection, dataset_id: int) -> list[str]:
+    """What a search should find a sensor dataset by: its Things (name, description), Datastreams
+    and MultiDatastreams (name) and what they observe."""
+    th, ds, mds, op = t.sta_things, t.sta_datastreams, t.sta_multi_datastreams, t.sta_observed_properties
+    things = conn.execute(
+        sa.select(th.c.name, th.c.description).where(th.c.dataset_id == dataset_id).order_by(th.c.id)
+    ).all()
+    streams = conn.execute(
+        sa.select(ds.c.name, op.c.name)
+        .join(op, op.c.id == ds.c.observed_property_id)
+        .where(ds.c.dataset_id == dataset_id)
+        .order_by(ds.c.id)
+    ).all()
+    multi = conn.execute(sa.select(mds.c.name).where(mds.c.dataset_id == dataset_id).order_by(mds.c.id)).scalars()
+    names = [n for row in (*things, *streams) for n in row] + list(multi)
+    return list(dict.fromkeys(n for n in names if n))[:SEARCH_TERMS_MAX]
 
 
 def _row(conn: sa.Connection, entity: EntitySet, entity_id: int) -> Any:
@@ -457,6 +491,7 @@ def patch(unit: Unit, entity: EntitySet, entity_id: int, body: Any) -> None:
             ref = access.thing_dataset(unit.ctx, unit.stores, values["properties"])
             if ref.id != row.dataset_id:
                 values["dataset_id"] = ref.id
+                unit.renamed.add(row.dataset_id)  # the Thing leaves its old dataset's search text
                 announce_services(unit, ref)
         else:  # new properties without the dataset key keep naming the Thing's dataset
             current = catalog.dataset_ref(unit.ctx, unit.stores, id=row.dataset_id)
@@ -542,7 +577,10 @@ def delete(unit: Unit, entity: EntitySet, entity_id: int, rendered: dict[str, An
     row = _row(conn, entity, entity_id)
     if row is None:
         raise NotFound(f"No {entity.singular} {entity_id}", code="not_found")
-    access.require_write(unit.ctx, unit.stores, dataset_of(conn, entity, row))
+    owner = dataset_of(conn, entity, row)
+    access.require_write(unit.ctx, unit.stores, owner)
+    if entity.name in _NAMED and owner is not None:
+        unit.renamed.add(owner)  # its name leaves the dataset's search text
     if entity.name == "Sensors":
         # STA: deleting a Sensor deletes its Datastreams (and their Observations)
         for tbl in (t.sta_datastreams, t.sta_multi_datastreams):
