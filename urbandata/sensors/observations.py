@@ -286,6 +286,21 @@ def _existing_times(conn: sa.Connection, stream: Stream, times: list[dt.datetime
     return {x for x in (_utc(v) for v in found) if x is not None}
 
 
+def _checked_start(stream: Stream, obs: NewObservation, seen: set[dt.datetime]) -> dt.datetime:
+    """The observation's phenomenonTime (start) in UTC, once its result fits the stream and the
+    time is not taken (`seen`: stored or earlier in the same request)."""
+    check_result(stream, obs.result)
+    start = _utc(obs.phenomenon_time)
+    assert start is not None
+    if start in seen:
+        raise Conflict(
+            f"{stream.path} already has an observation at {start.isoformat()}",
+            code="duplicate_observation",
+            parameter="phenomenonTime",
+        )
+    return start
+
+
 def insert_observations(
     conn: sa.Connection, stream: Stream, items: list[NewObservation], *, sink: list[dict[str, Any]] | None = None
 ) -> list[int | UrbanDataError]:
@@ -301,15 +316,7 @@ def insert_observations(
     features: dict[str, int] = {}
     for obs in items:
         try:
-            check_result(stream, obs.result)
-            start = _utc(obs.phenomenon_time)
-            assert start is not None
-            if start in seen:
-                raise Conflict(
-                    f"{stream.path} already has an observation at {start.isoformat()}",
-                    code="duplicate_observation",
-                    parameter="phenomenonTime",
-                )
+            start = _checked_start(stream, obs, seen)
             feature_id = obs.feature_id
             if feature_id is not None:
                 if (
@@ -432,13 +439,19 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int] |
     return list(range(first, last + 1)) if found == len(rows) else None
 
 
-def _copy_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """PostgreSQL: ids drawn from the table's sequence up front, then one COPY with them."""
+def _draw_ids(conn: sa.Connection, n: int) -> list[int]:
+    """PostgreSQL: n new observation ids from the table's sequence, ascending (one array, converted
+    by the driver, rather than n result rows)."""
     drawn = conn.exec_driver_sql(
         "SELECT array_agg(nextval(pg_get_serial_sequence('sta_observations', 'id'))) FROM generate_series(1, %(n)s)",
-        {"n": len(rows)},
-    ).scalar_one()  # one array, converted by the driver, rather than n result rows
-    ids = sorted(int(i) for i in drawn)
+        {"n": n},
+    ).scalar_one()
+    return sorted(int(i) for i in drawn)
+
+
+def _copy_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: ids drawn from the table's sequence up front, then one COPY with them."""
+    ids = _draw_ids(conn, len(rows))
     columns = ", ".join(("id", *_COLUMNS))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -516,11 +529,7 @@ def copy_in_one_pass(
         feature_id = _feature_from_location(conn, stream.thing_id, stream.dataset_id)
     except UrbanDataError:
         return None  # the two-step path reports it per item
-    drawn = conn.exec_driver_sql(
-        "SELECT array_agg(nextval(pg_get_serial_sequence('sta_observations', 'id'))) FROM generate_series(1, %(n)s)",
-        {"n": len(items)},
-    ).scalar_one()
-    ids = sorted(int(i) for i in drawn)
+    ids = _draw_ids(conn, len(items))
     outcome: list[int | UrbanDataError] = []
     rows: list[dict[str, Any]] = []
     seen: set[dt.datetime] = set()
@@ -536,15 +545,7 @@ def copy_in_one_pass(
                             o = parse(item, now)
                             if o.feature_id is not None or o.feature is not None:
                                 raise _NotInOnePass
-                            check_result(stream, o.result)
-                            start = _utc(o.phenomenon_time)
-                            assert start is not None
-                            if start in seen:
-                                raise Conflict(
-                                    f"{stream.path} already has an observation at {start.isoformat()}",
-                                    code="duplicate_observation",
-                                    parameter="phenomenonTime",
-                                )
+                            start = _checked_start(stream, o, seen)
                         except UrbanDataError as exc:
                             outcome.append(exc)
                             continue
