@@ -400,8 +400,9 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int] |
     marks = ", ".join("?" for _ in _COLUMNS)
 
     def text(v: dt.datetime | None) -> str | None:
-        # SQLAlchemy's SQLite DATETIME text: "YYYY-MM-DD HH:MM:SS.ffffff" of the (UTC) wall time
-        return None if v is None else v.replace(tzinfo=None).isoformat(" ", "microseconds")
+        # SQLAlchemy's SQLite DATETIME text: "YYYY-MM-DD HH:MM:SS.ffffff" of the (UTC) wall time,
+        # i.e. the ISO text without its offset
+        return None if v is None else v.isoformat(" ", "microseconds")[:26]
 
     def js(v: Any) -> str | None:
         return None if v is None else json.dumps(v, ensure_ascii=False)
@@ -413,7 +414,7 @@ def _bulk_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int] |
                 r["datastream_id"],
                 r["multi_datastream_id"],
                 r["feature_id"],
-                text(r["phenomenon_time"]),
+                r["phenomenon_time"].isoformat(" ", "microseconds")[:26],
                 text(r["phenomenon_time_end"]),
                 text(r["result_time"]),
                 r["result_number"],
