@@ -1,4 +1,4 @@
-"""Observations received over MQTT: a bounded buffer filled by the network thread and one writer
+"""Observations received over MQTT: a bounded buffer filled from the link process and one writer
 thread that decodes, groups by Datastream and writes in batches through the service. While the
 database is unavailable the writer keeps the batch and retries with exponential backoff; messages
 arriving meanwhile wait in the buffer until it is full, then they are dropped (and counted)."""
@@ -121,7 +121,7 @@ def group_messages(items: list[tuple[Target, Any]]) -> list[_Group]:
 
 
 class Ingestor:
-    """Buffer + writer thread. `offer` is called by the MQTT network thread and never blocks."""
+    """Buffer + writer thread. `offer_many` is called by the thread reading the link process and never blocks."""
 
     def __init__(
         self,
@@ -152,19 +152,7 @@ class Ingestor:
     # --- network side -------------------------------------------------------------------------
     def offer(self, topic: str, payload: bytes) -> bool:
         """Take one message; False when it was refused (not a create topic, or the buffer is full)."""
-        self.metrics.received.inc()
-        if parse_create_topic(self.prefix, topic) is None:
-            self._reject("unsupported_topic", topic, f"{topic!r} is not a SensorThings create topic")
-            return False
-        with self._cond:
-            if len(self._buffer) + self._inflight >= self.capacity:
-                self.metrics.dropped.inc()
-                log.error("mqtt buffer full, message dropped", topic=topic, capacity=self.capacity)
-                return False
-            self._buffer.append((topic, payload))
-            self.metrics.buffered.set(len(self._buffer) + self._inflight)
-            self._cond.notify()
-        return True
+        return self.offer_many([(topic, payload)]) == 1
 
     def offer_many(self, messages: list[tuple[str, bytes]]) -> int:
         """Take a batch of messages (from the link process); returns how many were accepted."""
@@ -255,7 +243,7 @@ class Ingestor:
         decoded: list[tuple[Target, Any]] = []
         for topic, payload in batch:
             target = parse_create_topic(self.prefix, topic)
-            assert target is not None  # checked in offer
+            assert target is not None  # checked in offer_many
             try:
                 decoded.append((target, json.loads(payload)))
             except (ValueError, UnicodeDecodeError) as exc:
