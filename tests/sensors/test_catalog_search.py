@@ -46,3 +46,15 @@ def test_a_thing_moved_to_another_dataset_leaves_the_old_one(client: TestClient,
     r = client.patch(f"{STA}/Things({thing})", json=moved, headers=bearer(sensor_world["steward"]))
     assert r.status_code == 200, r.text
     assert _found(client, "Wanderstation", sensor_world["reader"]) == ["luft-intern"]
+
+
+def test_a_renamed_observed_property_reaches_every_dataset_observing_it(
+    client: TestClient, sensor_world: dict[str, str]
+) -> None:
+    h = bearer(sensor_world["steward"])
+    _, ds = create_station(client, sensor_world["steward"], name="Beobachter")
+    prop = client.get(f"{STA}/Datastreams({ds})/ObservedProperty", headers=h).json()["@iot.id"]
+    assert _found(client, "Schwefeldioxidmessung") == []
+    r = client.patch(f"{STA}/ObservedProperties({prop})", json={"name": "Schwefeldioxidmessung"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert _found(client, "Schwefeldioxidmessung") == ["luft"]

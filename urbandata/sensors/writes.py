@@ -53,6 +53,11 @@ def finish(unit: Unit) -> None:
             owner = dataset_of(unit.conn, entity, row) if row is not None else None
             if owner is not None:
                 unit.renamed.add(owner)
+    ds = t.sta_datastreams
+    for set_name, entity_id, _changed in unit.updated:
+        if set_name == "ObservedProperties":  # a shared descriptor: every dataset that observes it
+            users = sa.select(ds.c.dataset_id).where(ds.c.observed_property_id == entity_id)
+            unit.renamed.update(d for d in unit.conn.execute(users.distinct()).scalars() if d is not None)
     for dataset_id in sorted(unit.renamed):
         catalog.set_search_terms(unit.conn, dataset_id, "sensors", sensor_terms(unit.conn, dataset_id))
     unit.renamed.clear()
